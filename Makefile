@@ -1,0 +1,31 @@
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test bench lint docs clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## demo: set up and run meshctl on the bundled demo mesh
+demo: $(STAMP)
+	-$(BIN)/meshctl validate testdata/demo/
+
+## test: set up and run the whole test suite
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+docs: $(STAMP)
+	$(BIN)/python -m meshctl.docsgen
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

@@ -1,0 +1,313 @@
+"""The command line: flags -> Options -> pipeline -> reporters -> exit code.
+
+This is the one place that turns errors into exit codes:
+0 nothing at or above --fail-on, 1 findings at or above it, 2 usage or configuration
+error, 3 an input could not be read at all, 70 internal error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from meshctl import __version__
+from meshctl.diagnostics import Severity
+from meshctl.errors import ConfigError, ExitCode, MeshctlError, UsageError
+from meshctl.options import Options, Suppression
+
+HELP = """Compile and lint service-mesh configuration (Istio, Linkerd, Gateway API).
+
+Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage error,
+3 unreadable input, 70 internal error."""
+
+app = typer.Typer(
+    help=HELP,
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+FORMAT_NAMES = ("text", "json", "sarif", "github", "junit")
+FAIL_ON = ("error", "warning", "info", "never")
+
+PathsArg = Annotated[list[str], typer.Argument(help="Files, directories (recursive) or - for stdin.")]
+FormatOpt = Annotated[
+    Optional[str], typer.Option("--format", "-f", help="text, json, sarif, github or junit.")
+]
+OutputOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--output", "-o", help="FORMAT=FILE: also write a report to FILE (repeatable)."),
+]
+FailOnOpt = Annotated[
+    Optional[str], typer.Option("--fail-on", help="error (default), warning, info or never.")
+]
+SelectOpt = Annotated[
+    Optional[list[str]], typer.Option("--select", help="Report only codes with this prefix (repeatable).")
+]
+IgnoreOpt = Annotated[
+    Optional[list[str]], typer.Option("--ignore", help="Never report codes with this prefix (repeatable).")
+]
+SuppressOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--suppress", "-S", help='"CODE=Kind name.namespace", * globs allowed (repeatable).'),
+]
+ExcludeOpt = Annotated[
+    Optional[list[str]], typer.Option("--exclude", help="Skip paths matching this glob (repeatable).")
+]
+UnknownOpt = Annotated[
+    bool, typer.Option("--allow-unknown-fields", help="Report unknown fields as warnings, not errors.")
+]
+StrictKindsOpt = Annotated[
+    bool, typer.Option("--strict-kinds", help="Report documents of kinds meshctl does not check.")
+]
+ConfigOpt = Annotated[
+    Optional[Path], typer.Option("--config", help="Configuration file (default: .meshctl.yaml found upward).")
+]
+NoConfigOpt = Annotated[bool, typer.Option("--no-config", help="Ignore .meshctl.yaml.")]
+ColorOpt = Annotated[
+    Optional[bool], typer.Option("--color/--no-color", help="Force colour on or off (default: on a TTY).")
+]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")]
+
+_debug = False
+
+
+@app.command()
+def validate(
+    paths: PathsArg,
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+    fail_on: FailOnOpt = None,
+    select: SelectOpt = None,
+    ignore: IgnoreOpt = None,
+    suppress: SuppressOpt = None,
+    exclude: ExcludeOpt = None,
+    allow_unknown_fields: UnknownOpt = False,
+    strict_kinds: StrictKindsOpt = False,
+    config: ConfigOpt = None,
+    no_config: NoConfigOpt = False,
+    color: ColorOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Check every document against meshctl's schemas and value rules."""
+    global _debug
+    _debug = debug
+    from meshctl.pipeline import run_validate
+
+    options = _options(
+        paths, fail_on, select, ignore, suppress, exclude,
+        allow_unknown_fields, strict_kinds, config, no_config,
+    )
+    reports = _reports(format, output, paths)
+    result = run_validate(options)
+    _emit("validate", result, reports, color)
+    raise typer.Exit(_exit_code(result, options))
+
+
+@app.command()
+def rules(
+    format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+) -> None:
+    """List every code meshctl reports."""
+    from meshctl.rules.registry import all_rules
+
+    if format == "json":
+        import json
+
+        rows = [
+            {"code": r.code, "name": r.name, "severity": r.severity.label,
+             "istio_code": r.istio_code, "summary": r.summary, "default_enabled": r.default_enabled}
+            for r in all_rules()
+        ]
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    if format != "text":
+        raise UsageError(f"unknown format {format!r} (expected text or json)")
+    for r in all_rules():
+        istio = r.istio_code or "-"
+        sys.stdout.write(f"{r.code}  {r.name:<32} {r.severity.label:<8} {istio:<8} {r.summary}\n")
+
+
+@app.command()
+def explain(code: Annotated[str, typer.Argument(help="A code (MSH011) or rule name.")]) -> None:
+    """Print the documentation of one code: what it finds, why it matters, an example, the fix."""
+    from meshctl.rules.registry import by_code
+
+    rule = by_code(code)
+    if rule is None:
+        raise UsageError(f"unknown code {code!r}", hint="`meshctl rules` lists them")
+    istio = f" (istioctl: {rule.istio_code})" if rule.istio_code else ""
+    sys.stdout.write(f"{rule.code} {rule.name}{istio}: {rule.severity.label}\n\n")
+    sys.stdout.write(f"{rule.summary}\n\n{rule.body}\n")
+
+
+@app.command()
+def version() -> None:
+    """Print meshctl's version."""
+    sys.stdout.write(f"meshctl {__version__}\n")
+
+
+# -- helpers ---------------------------------------------------------------------------
+def _options(
+    paths: list[str],
+    fail_on: str | None,
+    select: list[str] | None,
+    ignore: list[str] | None,
+    suppress: list[str] | None,
+    exclude: list[str] | None,
+    allow_unknown_fields: bool,
+    strict_kinds: bool,
+    config: Path | None,
+    no_config: bool,
+) -> Options:
+    from meshctl import config as config_file
+
+    settings: dict[str, object] = {}
+    config_path: Path | None = None
+    if not no_config:
+        config_path = config if config is not None else config_file.find(Path.cwd())
+        if config is not None and not config.is_file():
+            raise ConfigError(f"{config}: configuration file not found")
+        if config_path is not None:
+            settings = config_file.load(config_path)
+
+    def listed(cli: list[str] | None, key: str) -> tuple[str, ...]:
+        return tuple(cli) if cli else tuple(settings.get(key, ()))  # type: ignore[arg-type]
+
+    fail_text = fail_on or str(settings.get("fail-on", "error"))
+    if fail_text not in FAIL_ON:
+        raise UsageError(f"--fail-on must be one of {', '.join(FAIL_ON)}, not {fail_text!r}")
+    threshold = None if fail_text == "never" else Severity.parse(fail_text)
+    return Options(
+        paths=tuple(paths),
+        fail_on=threshold,
+        select=_codes(listed(select, "select"), "--select"),
+        ignore=_codes(listed(ignore, "ignore"), "--ignore"),
+        suppress=tuple(_suppression(s) for s in listed(suppress, "suppress")),
+        exclude=listed(exclude, "exclude"),
+        allow_unknown_fields=allow_unknown_fields or bool(settings.get("allow-unknown-fields", False)),
+        strict_kinds=strict_kinds or bool(settings.get("strict-kinds", False)),
+        config_file=str(config_path) if config_path else None,
+    )
+
+
+def _codes(prefixes: tuple[str, ...], flag: str) -> tuple[str, ...]:
+    """Code prefixes for --select/--ignore; one that matches no code is a usage error."""
+    from meshctl.rules.registry import all_rules
+
+    codes = [r.code for r in all_rules()]
+    out = []
+    for raw in prefixes:
+        for prefix in raw.split(","):
+            prefix = prefix.strip().upper()
+            if not prefix:
+                continue
+            if not any(code.startswith(prefix) for code in codes):
+                raise UsageError(f"{flag} {prefix}: no code starts with it", hint="`meshctl rules` lists them")
+            out.append(prefix)
+    return tuple(out)
+
+
+def _suppression(text: str) -> Suppression:
+    code, sep, resource = text.partition("=")
+    if not sep or not code.strip() or not resource.strip():
+        raise UsageError(
+            f"--suppress {text!r}: expected CODE=RESOURCE",
+            hint='for example --suppress "MSH011=VirtualService reviews.*"',
+        )
+    return Suppression(code.strip().upper(), resource.strip(), text)
+
+
+def _reports(fmt: str | None, outputs: list[str] | None, inputs: list[str]) -> list[tuple[str, Path | None]]:
+    """(format, file) pairs; file None is stdout."""
+    from meshctl.outputs import refuse_inputs
+
+    if fmt is None:
+        in_actions = os.environ.get("GITHUB_ACTIONS") == "true" and not sys.stdout.isatty()
+        fmt = "github" if in_actions else "text"
+    if fmt not in FORMAT_NAMES:
+        raise UsageError(f"unknown format {fmt!r} (expected {', '.join(FORMAT_NAMES)})")
+    reports: list[tuple[str, Path | None]] = [(fmt, None)]
+    for spec in outputs or ():
+        name, sep, file = spec.partition("=")
+        if not sep or not file or name not in FORMAT_NAMES:
+            raise UsageError(
+                f"--output {spec!r}: expected FORMAT=FILE with FORMAT one of {', '.join(FORMAT_NAMES)}"
+            )
+        reports.append((name, Path(file)))
+    refuse_inputs([p for _, p in reports if p is not None], inputs)
+    return reports
+
+
+def _emit(command: str, result: object, reports: list[tuple[str, Path | None]], color: bool | None) -> None:
+    from meshctl.outputs import write_atomic
+    from meshctl.report import reporter
+    from meshctl.report.base import ReportContext
+
+    for note in getattr(result, "notes", ()):
+        sys.stderr.write(f"meshctl: {note}\n")
+    for name, path in reports:
+        on_tty = path is None and sys.stdout.isatty()
+        use_color = color if color is not None else (on_tty and "NO_COLOR" not in os.environ)
+        width = _terminal_width() if on_tty else 100
+        ctx = ReportContext(command, __version__, color=bool(use_color and path is None), width=width)
+        text = reporter(name).render(result, ctx)  # type: ignore[arg-type]
+        if path is None:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        else:
+            write_atomic(path, text)
+
+
+def _terminal_width() -> int:
+    try:
+        return os.get_terminal_size(sys.stdout.fileno()).columns
+    except OSError:
+        return 100
+
+
+def _exit_code(result: object, options: Options) -> int:
+    if options.fail_on is None:
+        return ExitCode.OK
+    worst = result.worst()  # type: ignore[attr-defined]
+    return ExitCode.FINDINGS if worst is not None and worst >= options.fail_on else ExitCode.OK
+
+
+def main() -> None:
+    """Entry point: run the app and turn every way out into an exit code."""
+    try:
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.TyperException as exc:  # usage errors found while parsing flags
+        exc.show()
+        sys.exit(ExitCode.USAGE)
+    except (typer.Abort, KeyboardInterrupt):
+        sys.stderr.write("meshctl: interrupted\n")
+        sys.exit(ExitCode.INTERRUPTED)
+    except MeshctlError as exc:
+        sys.stderr.write(f"meshctl: error: {exc}\n")
+        if exc.hint:
+            sys.stderr.write(f"  hint: {exc.hint}\n")
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        sys.stderr.close()
+        sys.exit(ExitCode.OK)
+    except Exception:  # noqa: BLE001 - the one place that maps bugs to exit code 70
+        if _debug or "--debug" in sys.argv:
+            import traceback
+
+            traceback.print_exc()
+        else:
+            sys.stderr.write(
+                "meshctl: internal error (this is a bug; please report it). "
+                "Run again with --debug for the traceback.\n"
+            )
+        sys.exit(ExitCode.INTERNAL)

@@ -1,0 +1,142 @@
+"""One resource as read from an input: its data and where each of its fields stands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from meshctl.diagnostics import FieldPath, Location, ResourceRef, format_path
+
+
+@dataclass(slots=True)
+class SourceDoc:
+    """A resource read from a file.
+
+    ``data`` is the plain Python value PyYAML built; ``node`` the YAML node tree it came
+    from, walked only when a finding needs a position (so reading stays as fast as the
+    C loader). ``item`` is set for resources expanded from a ``List``'s ``items``.
+    """
+
+    file: str
+    index: int
+    data: dict[str, Any]
+    node: Node
+    template: str | None = None
+    item: int | None = None
+
+    # -- identity --------------------------------------------------------------------
+    @property
+    def api_version(self) -> str:
+        value = self.data.get("apiVersion")
+        return value if isinstance(value, str) else ""
+
+    @property
+    def kind(self) -> str:
+        value = self.data.get("kind")
+        return value if isinstance(value, str) else ""
+
+    @property
+    def group(self) -> str:
+        group, _, version = self.api_version.rpartition("/")
+        return group
+
+    @property
+    def version(self) -> str:
+        return self.api_version.rpartition("/")[2]
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        meta = self.data.get("metadata")
+        return meta if isinstance(meta, dict) else {}
+
+    @property
+    def name(self) -> str:
+        name = self.metadata.get("name")
+        return name if isinstance(name, str) else ""
+
+    @property
+    def namespace(self) -> str | None:
+        ns = self.metadata.get("namespace")
+        return ns if isinstance(ns, str) else None
+
+    @property
+    def annotations(self) -> dict[str, Any]:
+        ann = self.metadata.get("annotations")
+        return ann if isinstance(ann, dict) else {}
+
+    @property
+    def ref(self) -> ResourceRef:
+        return ResourceRef(self.api_version, self.kind, self.name, self.namespace)
+
+    @property
+    def kind_key(self) -> str:
+        """``group/Kind`` as rules declare the kinds they read (``/Service`` for core)."""
+        return f"{self.group}/{self.kind}"
+
+    # -- positions -------------------------------------------------------------------
+    @property
+    def line(self) -> int:
+        return self.node.start_mark.line + 1
+
+    def locate(self, path: FieldPath, *, key: bool = False) -> Location:
+        """The position of the field at ``path``.
+
+        Points at the value (or the key, with ``key=True``). A path that does not exist
+        (a missing required field) falls back to the nearest ancestor that does, as
+        Istio's analyzers fall back to the resource's first line.
+        """
+        node, key_node = _walk(self.node, path)
+        target = key_node if (key and key_node is not None) else node
+        mark = target.start_mark
+        return Location(
+            file=self.file,
+            line=mark.line + 1,
+            column=mark.column + 1,
+            path=format_path(path),
+            template=self.template,
+        )
+
+    def document_location(self) -> Location:
+        return self.locate(())
+
+
+def _walk(node: Node, path: FieldPath) -> tuple[Node, Node | None]:
+    """Follow ``path`` through the node tree as far as it goes."""
+    key_node: Node | None = None
+    for part in path:
+        child: Node | None = None
+        if isinstance(node, MappingNode):
+            child, found_key = _mapping_child(node, str(part))
+            if child is None:
+                return node, key_node
+            key_node = found_key
+        elif isinstance(node, SequenceNode) and isinstance(part, int):
+            if 0 <= part < len(node.value):
+                child = node.value[part]
+                key_node = child
+            else:
+                return node, key_node
+        else:
+            return node, key_node
+        node = child
+    return node, key_node
+
+
+def _mapping_child(node: MappingNode, key: str) -> tuple[Node | None, Node | None]:
+    """The value node for ``key`` (the last one wins, as in PyYAML), merge keys included."""
+    found: tuple[Node | None, Node | None] = (None, None)
+    for key_node, value_node in node.value:
+        if isinstance(key_node, ScalarNode):
+            if key_node.value == key:
+                found = (value_node, key_node)
+            elif key_node.tag == "tag:yaml.org,2002:merge" and found[0] is None:
+                merged = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+                for source in merged:
+                    if isinstance(source, MappingNode):
+                        hit = _mapping_child(source, key)
+                        if hit[0] is not None:
+                            found = hit
+                            break
+    return found

@@ -1,0 +1,284 @@
+"""Read YAML/JSON text into SourceDocs, with positions, without ever raising.
+
+Before: the bytes of ``mesh.yaml`` (several ``---`` documents, maybe a List, maybe a
+syntax error in the middle). After: one SourceDoc per resource, plus findings for
+everything that could not be read (MSH001-MSH004), each with a line and column.
+
+Parsing uses PyYAML's C parser (``CSafeLoader``); construction is PyYAML's safe
+constructor with two changes: duplicate keys are recorded instead of silently
+overwritten, and non-string scalars used as keys keep their text (``8080:`` is the
+key ``"8080"``, as the Kubernetes YAML-to-JSON conversion does).
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError
+from yaml.error import MarkedYAMLError
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.reader import ReaderError
+
+from meshctl.diagnostics import Finding, Location
+from meshctl.load.document import SourceDoc
+from meshctl.rules.input import (
+    msh001_yaml_syntax_error as syntax,
+    msh002_duplicate_key as duplicate,
+    msh003_not_a_resource as not_resource,
+    msh004_unreadable_input as unreadable,
+)
+
+MERGE_TAG = "tag:yaml.org,2002:merge"
+_SEPARATOR = re.compile(r"^(---|\.\.\.)(\s|$)", re.M)
+_HELM_SOURCE = re.compile(r"^# Source: (.+?)\s*$", re.M)
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+    (b"\xef\xbb\xbf", "utf-8"),
+)
+
+
+@dataclass
+class ReadResult:
+    docs: list[SourceDoc] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    empty: int = 0  # empty and comment-only documents
+
+
+class _Loader(yaml.CSafeLoader):  # type: ignore[misc]
+    """CSafeLoader that records duplicate keys and never builds non-JSON values."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[ScalarNode] = []
+
+    def construct_mapping(self, node: Node, deep: bool = False) -> dict[str, Any]:
+        if not isinstance(node, MappingNode):
+            raise ConstructorError(None, None, "expected a mapping", node.start_mark)
+        seen: set[str] = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, ScalarNode) and key_node.tag != MERGE_TAG:
+                if key_node.value in seen:
+                    self.duplicates.append(key_node)
+                seen.add(key_node.value)
+        self.flatten_mapping(node)
+        mapping: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if type(key) is not str:
+                if not isinstance(key_node, ScalarNode):
+                    raise ConstructorError(
+                        None, None, "a mapping key must be a scalar", key_node.start_mark
+                    )
+                key = key_node.value
+            mapping[key] = self.construct_object(value_node, deep=deep)
+        return mapping
+
+    def construct_as_text(self, node: ScalarNode) -> str:
+        return str(node.value)
+
+
+# Timestamps and binary stay text: Kubernetes reads them as strings, and the schema
+# engine only understands JSON values.
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_as_text)
+_Loader.add_constructor("tag:yaml.org,2002:binary", _Loader.construct_as_text)
+
+
+def decode(data: bytes, display: str) -> tuple[str | None, Finding | None]:
+    """Bytes to text: UTF-8, or UTF-16/32 with a byte-order mark; binary is refused."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom):].decode(encoding), None
+            except UnicodeDecodeError as exc:
+                return None, _unreadable(display, 1, 1, f"not valid {encoding}: {exc.reason}")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line, col = _line_col_bytes(data, nul)
+        return None, _unreadable(display, line, col, f"binary file (NUL byte at offset {nul})")
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        line, col = _line_col_bytes(data, exc.start)
+        bad = data[exc.start : exc.start + 1].hex()
+        return None, _unreadable(display, line, col, f"not valid UTF-8 (byte 0x{bad}); save the file as UTF-8")
+
+
+def read_text(text: str, display: str, *, json_file: bool = False) -> ReadResult:
+    """Every document of ``text``; syntax errors skip to the next ``---`` and go on."""
+    if json_file:
+        # JSON allows tabs between tokens where YAML does not; a tab is one column either way.
+        text = text.replace("\t", " ")
+    result = ReadResult()
+    sources = _helm_sources(text)
+    index = 0
+    offset_text = text
+    while True:
+        index, error_line = _read_stream(offset_text, display, sources, index, result)
+        if error_line is None:
+            return result
+        resume = _next_separator(text, error_line)
+        if resume is None:
+            return result
+        # Pad with newlines so marks keep their real line numbers.
+        offset_text = "\n" * resume + text.split("\n", resume)[-1]
+
+
+def _read_stream(
+    text: str,
+    display: str,
+    sources: tuple[list[int], list[str], list[int]],
+    index: int,
+    result: ReadResult,
+) -> tuple[int, int | None]:
+    """Read documents until the end or a syntax error; return the error's 0-based line."""
+    loader = _Loader(text)
+    try:
+        while True:
+            try:
+                if not loader.check_node():
+                    return index, None
+                node = loader.get_node()
+            except MarkedYAMLError as exc:
+                mark = exc.problem_mark or exc.context_mark
+                result.findings.append(_syntax_finding(display, exc, mark))
+                return index + 1, (mark.line if mark else 0)
+            except ReaderError as exc:
+                line, col = _line_col_text(text, exc.position)
+                msg = f"character {exc.character!r} is not allowed in YAML"
+                result.findings.append(_unreadable(display, line, col, msg))
+                return index + 1, None
+            if node is None:
+                result.empty += 1
+                index += 1
+                continue
+            try:
+                data = loader.construct_document(node)
+            except ConstructorError as exc:
+                loader.constructed_objects = {}
+                loader.recursive_objects = {}
+                mark = exc.problem_mark or node.start_mark
+                result.findings.append(_syntax_finding(display, exc, mark))
+                index += 1
+                continue
+            for key_node in loader.duplicates:
+                result.findings.append(
+                    duplicate.RULE.finding(
+                        f"duplicate key {key_node.value!r}: the earlier value is silently lost",
+                        _mark_location(display, key_node.start_mark),
+                    )
+                )
+            loader.duplicates.clear()
+            template = _template_for(sources, node.start_mark.line)
+            _add_document(result, display, index, data, node, template)
+            index += 1
+    finally:
+        loader.dispose()
+
+
+def _add_document(
+    result: ReadResult, display: str, index: int, data: Any, node: Node, template: str | None
+) -> None:
+    if data is None:
+        result.empty += 1
+        return
+    if not isinstance(data, dict):
+        shape = "a list" if isinstance(data, list) else f"a {type(data).__name__} value"
+        result.findings.append(
+            not_resource.RULE.finding(
+                f"document is {shape}, not a resource (apiVersion, kind, metadata)",
+                _mark_location(display, node.start_mark, template),
+            )
+        )
+        return
+    kind = data.get("kind")
+    items = data.get("items")
+    if isinstance(kind, str) and kind.endswith("List") and isinstance(items, list):
+        items_node = _child(node, "items")
+        for i, item in enumerate(items):
+            item_node = items_node.value[i] if isinstance(items_node, SequenceNode) else node
+            if isinstance(item, dict):
+                result.docs.append(SourceDoc(display, index, item, item_node, template, item=i))
+            else:
+                result.findings.append(
+                    not_resource.RULE.finding(
+                        f"item {i} of the {kind} is not a resource",
+                        _mark_location(display, item_node.start_mark, template),
+                    )
+                )
+        return
+    result.docs.append(SourceDoc(display, index, data, node, template))
+
+
+def _child(node: Node, key: str) -> Node | None:
+    if isinstance(node, MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, ScalarNode) and key_node.value == key:
+                return value_node
+    return None
+
+
+def _helm_sources(text: str) -> tuple[list[int], list[str], list[int]]:
+    """Line numbers of ``# Source:`` comments and of document separators."""
+    if "# Source: " not in text:
+        return [], [], []
+    lines, names = [], []
+    for match in _HELM_SOURCE.finditer(text):
+        lines.append(text.count("\n", 0, match.start()))
+        names.append(match.group(1))
+    separators = [text.count("\n", 0, m.start()) for m in _SEPARATOR.finditer(text)]
+    return lines, names, separators
+
+
+def _template_for(sources: tuple[list[int], list[str], list[int]], line: int) -> str | None:
+    """The Helm template a document starting at ``line`` was rendered from, if any."""
+    lines, names, separators = sources
+    if not lines:
+        return None
+    i = bisect.bisect_right(lines, line) - 1
+    if i < 0:
+        return None
+    j = bisect.bisect_right(separators, line) - 1
+    if j >= 0 and separators[j] > lines[i]:
+        return None  # the comment belongs to an earlier document
+    return names[i]
+
+
+def _next_separator(text: str, after_line: int) -> int | None:
+    line = 0
+    for match in _SEPARATOR.finditer(text):
+        line = text.count("\n", 0, match.start())
+        if line > after_line:
+            return line
+    return None
+
+
+def _syntax_finding(display: str, exc: MarkedYAMLError, mark: Any) -> Finding:
+    problem = exc.problem or str(exc)
+    context = f" ({exc.context})" if exc.context else ""
+    loc = _mark_location(display, mark) if mark else Location(display, 1, 1)
+    return syntax.RULE.finding(f"{problem}{context}", loc)
+
+
+def _unreadable(display: str, line: int, col: int, message: str) -> Finding:
+    return unreadable.RULE.finding(message, Location(display, line, col))
+
+
+def _mark_location(display: str, mark: Any, template: str | None = None) -> Location:
+    return Location(display, mark.line + 1, mark.column + 1, template=template)
+
+
+def _line_col_bytes(data: bytes, offset: int) -> tuple[int, int]:
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    return data.count(b"\n", 0, offset) + 1, offset - line_start + 1
+
+
+def _line_col_text(text: str, offset: int) -> tuple[int, int]:
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - line_start + 1

@@ -1,0 +1,148 @@
+"""The pipeline: load -> validate -> (lower -> graph -> rules -> emit) -> RunResult.
+
+``cli.py`` builds Options and hands them here; reporters turn the RunResult into
+text, JSON, SARIF, GitHub annotations or JUnit. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import sys
+from dataclasses import dataclass, field
+
+from meshctl.diagnostics import Finding, Severity
+from meshctl.errors import InputError
+from meshctl.load.discover import InputFile, discover
+from meshctl.load.document import SourceDoc
+from meshctl.load.reader import ReadResult, decode, read_text
+from meshctl.options import Options, Suppression
+from meshctl.rules.input import msh006_unused_suppression as unused_suppression
+from meshctl.rules.input import msh011_unknown_field as unknown_field
+from meshctl.validate.catalog import Catalog
+from meshctl.validate.checker import DocumentChecker
+
+MAX_STDIN = 512 * 1024 * 1024
+
+
+@dataclass
+class RunResult:
+    findings: list[Finding] = field(default_factory=list)
+    files: int = 0
+    resources: int = 0  # documents of a kind meshctl checks
+    skipped: int = 0  # documents of kinds meshctl does not check
+    empty: int = 0
+    skipped_files: int = 0
+    suppressed: int = 0
+    notes: list[str] = field(default_factory=list)
+    sources: dict[str, list[str]] = field(default_factory=dict)  # lines of files with findings
+    docs: list[SourceDoc] = field(default_factory=list)
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+    def worst(self) -> Severity | None:
+        return max((f.severity for f in self.findings), default=None)
+
+
+def read_input(item: InputFile) -> tuple[str | None, ReadResult]:
+    """Read one input; problems with its content are findings, never exceptions."""
+    if item.path is None:
+        data = _read_stdin()
+    else:
+        try:
+            data = item.path.read_bytes()
+        except PermissionError:
+            raise InputError(f"{item.display}: permission denied") from None
+        except OSError as exc:
+            raise InputError(f"{item.display}: {exc.strerror or exc}") from None
+    text, problem = decode(data, item.display)
+    if text is None:
+        result = ReadResult()
+        if problem is not None:
+            result.findings.append(problem)
+        return None, result
+    return text, read_text(text, item.display, json_file=item.is_json)
+
+
+def _read_stdin() -> bytes:
+    stream = sys.stdin
+    if stream is None or stream.closed:
+        raise InputError("'-' was given but standard input is closed")
+    if stream.isatty():
+        raise InputError(
+            "'-' reads YAML from standard input, but it is a terminal",
+            hint="pipe the manifests in, e.g. `helm template . | meshctl validate -`",
+        )
+    data = stream.buffer.read(MAX_STDIN + 1)
+    if len(data) > MAX_STDIN:
+        raise InputError("standard input is larger than 512 MiB")
+    return data
+
+
+def run_validate(options: Options, catalog: Catalog | None = None) -> RunResult:
+    found = discover(options.paths, options.exclude)
+    result = RunResult(files=len(found.files), skipped_files=found.skipped_files)
+    result.notes.extend(found.notes)
+    checker = DocumentChecker(catalog or Catalog.default(), strict_kinds=options.strict_kinds)
+    for item in found.files:
+        text, read = read_input(item)
+        file_findings = list(read.findings)
+        result.empty += read.empty
+        for doc in read.docs:
+            checked = checker.check(doc)
+            if checked.status == "checked":
+                result.resources += 1
+            elif checked.status == "skipped":
+                result.skipped += 1
+            file_findings.extend(checked.findings)
+        result.docs.extend(read.docs)
+        if file_findings:
+            result.findings.extend(file_findings)
+            if text is not None:
+                result.sources[item.display] = text.splitlines()
+    finish(result, options)
+    return result
+
+
+def finish(result: RunResult, options: Options) -> None:
+    """Apply the run's policy to the findings: severities, selection, suppressions, order."""
+    findings = [_adjust(f, options) for f in result.findings]
+    findings = [f for f in findings if _selected(f.code, options)]
+    kept: list[Finding] = []
+    used: set[Suppression] = set()
+    for finding in findings:
+        hit = _suppressed_by(finding, options.suppress)
+        if hit is None:
+            kept.append(finding)
+        else:
+            used.add(hit)
+            result.suppressed += 1
+    for suppression in options.suppress:
+        if suppression not in used and _selected(unused_suppression.RULE.code, options):
+            kept.append(
+                unused_suppression.RULE.finding(f"suppression {suppression.text!r} matched no finding")
+            )
+    result.findings = sorted(set(kept), key=Finding.sort_key)
+
+
+def _adjust(finding: Finding, options: Options) -> Finding:
+    if options.allow_unknown_fields and finding.code == unknown_field.RULE.code:
+        return dataclasses.replace(finding, severity=Severity.WARNING)
+    return finding
+
+
+def _selected(code: str, options: Options) -> bool:
+    if options.select and not any(code.startswith(p) for p in options.select):
+        return False
+    return not any(code.startswith(p) for p in options.ignore)
+
+
+def _suppressed_by(finding: Finding, suppressions: tuple[Suppression, ...]) -> Suppression | None:
+    if finding.resource is None:
+        return None
+    shown = finding.resource.display()
+    for s in suppressions:
+        if fnmatch.fnmatchcase(finding.code, s.code) and fnmatch.fnmatchcase(shown, s.resource):
+            return s
+    return None

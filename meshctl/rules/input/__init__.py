@@ -1,0 +1,1 @@
+"""Codes raised while reading and schema-checking documents (declarations and docs only)."""

@@ -1,0 +1,121 @@
+"""One document in, its findings out: identity, version, schema, value checks.
+
+Before: a SourceDoc for ``networking.istio.io/v1alpha3 VirtualService reviews``.
+After: ``Checked(status="valid", findings=[MSH012 deprecated version..., MSH020 ...])``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from meshctl.diagnostics import Finding
+from meshctl.load.document import SourceDoc
+from meshctl.rules.input import (
+    msh003_not_a_resource as not_resource,
+    msh005_unknown_kind as unknown_kind,
+    msh010_schema_violation as violation,
+    msh012_deprecated_api_version as deprecated_version,
+    msh014_unknown_api_version as unknown_version,
+)
+from meshctl.rules.registry import document_checks
+from meshctl.validate.catalog import Catalog
+from meshctl.validate.engine import SchemaEngine
+
+IGNORE_ANNOTATION = "meshctl.io/ignore"
+ISTIO_SUPPRESS_ANNOTATION = "galley.istio.io/analyze-suppress"
+
+
+@dataclass
+class Checked:
+    status: str  # "checked" | "skipped" | "invalid"
+    findings: list[Finding] = field(default_factory=list)
+
+
+class DocumentChecker:
+    def __init__(self, catalog: Catalog, *, strict_kinds: bool = False) -> None:
+        self.catalog = catalog
+        self.engine = SchemaEngine(catalog)
+        self.strict_kinds = strict_kinds
+        self.checks = document_checks()
+
+    def check(self, doc: SourceDoc) -> Checked:
+        status, findings = self._check(doc)
+        return Checked(status, _unless_ignored(doc, findings))
+
+    def _check(self, doc: SourceDoc) -> tuple[str, list[Finding]]:
+        problem = _identity_problem(doc)
+        if problem:
+            return "invalid", [not_resource.RULE.at(doc, problem[0], problem[1], key=True)]
+        lookup = self.catalog.lookup(doc.api_version, doc.kind)
+        if lookup.entry is None:
+            if lookup.problem:
+                field_name = "apiVersion" if "version" in lookup.problem else "kind"
+                return "invalid", [unknown_version.RULE.at(doc, (field_name,), lookup.problem)]
+            if self.strict_kinds:
+                message = f"{doc.api_version} {doc.kind} is not a kind meshctl checks"
+                return "invalid", [unknown_kind.RULE.at(doc, ("kind",), message)]
+            return "skipped", []
+        entry = lookup.entry
+        findings: list[Finding] = []
+        if entry.deprecated:
+            findings.append(
+                deprecated_version.RULE.at(
+                    doc,
+                    ("apiVersion",),
+                    f"{doc.api_version} {doc.kind} is deprecated; use {entry.deprecated}",
+                )
+            )
+        findings.extend(self.engine.check(doc, entry.schema))
+        if not doc.name and not doc.metadata.get("generateName"):
+            if isinstance(doc.data.get("metadata"), dict):
+                findings.append(
+                    violation.RULE.at(doc, ("metadata", "name"), "missing required field 'name'")
+                )
+        schema_clean = not findings or all(f.code != violation.RULE.code for f in findings)
+        findings.extend(self._value_checks(doc, schema_clean))
+        return "checked", findings
+
+    def _value_checks(self, doc: SourceDoc, schema_clean: bool) -> Iterator[Finding]:
+        for rule in self.checks.get(doc.kind_key, ()):
+            assert rule.check_fn is not None
+            try:
+                yield from list(rule.check_fn(doc))
+            except (TypeError, AttributeError, KeyError, IndexError, ValueError):
+                # A shape the schema already rejected; the schema findings explain it.
+                if schema_clean:
+                    raise
+
+
+def _identity_problem(doc: SourceDoc) -> tuple[tuple[str, ...], str] | None:
+    for key in ("apiVersion", "kind"):
+        value = doc.data.get(key)
+        if value is None:
+            return (), f"document has no {key!r}: not a Kubernetes resource"
+        if not isinstance(value, str) or not value:
+            return (key,), f"{key!r} must be a non-empty string"
+    metadata = doc.data.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        return ("metadata",), "'metadata' must be a mapping"
+    return None
+
+
+def _unless_ignored(doc: SourceDoc, findings: list[Finding]) -> list[Finding]:
+    """Drop findings the resource itself suppresses by annotation."""
+    if not findings:
+        return findings
+    annotations = doc.annotations
+    ours = annotations.get(IGNORE_ANNOTATION)
+    istio = annotations.get(ISTIO_SUPPRESS_ANNOTATION)
+    if not isinstance(ours, str) and not isinstance(istio, str):
+        return findings
+    patterns = [p.strip() for p in ours.split(",") if p.strip()] if isinstance(ours, str) else []
+    istio_codes = [p.strip() for p in istio.split(",")] if isinstance(istio, str) else []
+
+    def ignored(f: Finding) -> bool:
+        if any(fnmatch.fnmatchcase(f.code, p) for p in patterns):
+            return True
+        return "*" in istio_codes or (f.istio_code is not None and f.istio_code in istio_codes)
+
+    return [f for f in findings if not ignored(f)]
