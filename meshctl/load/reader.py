@@ -205,6 +205,8 @@ def _add_document(
             item_node = items_node.value[i] if isinstance(items_node, SequenceNode) else node
             if isinstance(item, dict):
                 result.docs.append(SourceDoc(display, index, item, item_node, template, item=i))
+            elif item is None:
+                result.empty += 1  # `- null` items: nothing to apply, as kubectl sees it
             else:
                 result.findings.append(
                     not_resource.RULE.finding(

@@ -76,7 +76,7 @@ class SchemaEngine:
         yield from self._deprecated_fields(doc, rel)
 
     def _translate(self, doc: SourceDoc, error: Any) -> Iterator[Finding]:
-        path: FieldPath = tuple(error.instance_path)
+        path = _real_path(doc.data, error.instance_path)
         kind = type(error.kind).__name__
         where = error.absolute_keyword_location or ""
         if kind == "AdditionalProperties":
@@ -113,7 +113,7 @@ class SchemaEngine:
                 if exact:
                     return f"{message}; did you mean {exact[0]!r}? (values are case-sensitive)"
             return message
-        if kind == "Pattern":
+        if kind in ("Pattern", "PropertyNames"):
             title = self._subschema(_parent(where)).get("title")
             if title:
                 return f"{shown} is not a valid {title}"
@@ -192,6 +192,23 @@ def _match(data: Any, pattern: tuple[str, ...], prefix: FieldPath = ()) -> Itera
                 yield from _match(item, rest, (*prefix, k))
     elif isinstance(data, dict) and head in data:
         yield from _match(data[head], rest, (*prefix, head))
+
+
+def _real_path(data: Any, parts: list[Any]) -> FieldPath:
+    """The engine reports map keys like ``"8080"`` as integers; give them back as keys."""
+    path: list[str | int] = []
+    for part in parts:
+        if isinstance(data, dict):
+            key = str(part)
+            path.append(key)
+            data = data.get(key)
+        elif isinstance(data, list) and isinstance(part, int):
+            path.append(part)
+            data = data[part] if 0 <= part < len(data) else None
+        else:
+            path.append(part)
+            data = None
+    return tuple(path)
 
 
 def _parent(location: str) -> str:
