@@ -103,7 +103,7 @@ class SchemaEngine:
         if kind == "Type":
             expected = " or ".join(str(t) for t in error.kind.types)
             got = _JSON_TYPES.get(type(value), type(value).__name__)
-            return f"expected {expected}, got {got} {shown}"
+            return f"expected {expected}, got {got}" + ("" if value is None else f" {shown}")
         if kind == "Enum" or kind == "Constant":
             options = list(getattr(error.kind, "options", None) or [getattr(error.kind, "expected_value", "")])
             listed = ", ".join(str(o) for o in options)
