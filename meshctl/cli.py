@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -263,6 +263,22 @@ def _emit(command: str, result: object, reports: list[tuple[str, Path | None]], 
             sys.stdout.flush()
         else:
             write_atomic(path, text)
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary_file and any(name == "github" for name, _ in reports):
+        _append_step_summary(Path(summary_file), command, result)
+
+
+def _append_step_summary(path: Path, command: str, result: object) -> None:
+    """Append the findings table to the GitHub step summary; failing to is only a note."""
+    from meshctl.report.base import ReportContext
+    from meshctl.report.github import step_summary
+
+    text = step_summary(result, ReportContext(command, __version__))  # type: ignore[arg-type]
+    try:
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        sys.stderr.write(f"meshctl: cannot write the step summary to {path}: {exc.strerror or exc}\n")
 
 
 def _terminal_width() -> int:
@@ -279,6 +295,15 @@ def _exit_code(result: object, options: Options) -> int:
     return ExitCode.FINDINGS if worst is not None and worst >= options.fail_on else ExitCode.OK
 
 
+def _usage_exception() -> Any:
+    """The usage-error base class of typer's parser (click, vendored by newer typers)."""
+    try:
+        from typer._click import ClickException
+    except ImportError:
+        from click import ClickException
+    return ClickException
+
+
 def main() -> None:
     """Entry point: run the app and turn every way out into an exit code."""
     try:
@@ -286,7 +311,7 @@ def main() -> None:
         sys.exit(code if isinstance(code, int) else 0)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except typer.TyperException as exc:  # usage errors found while parsing flags
+    except _usage_exception() as exc:  # errors found while parsing flags
         exc.show()
         sys.exit(ExitCode.USAGE)
     except (typer.Abort, KeyboardInterrupt):

@@ -59,7 +59,8 @@ class SarifReporter:
         index = {code: i for i, code in enumerate(codes)}
         fingerprints = _fingerprints(result.findings)
         results = [
-            _result(f, index[f.code], fingerprint) for f, fingerprint in zip(result.findings, fingerprints)
+            _result(f, index[f.code], fingerprint)
+            for f, fingerprint in zip(result.findings, fingerprints, strict=True)
         ]
         run: dict[str, Any] = {
             "tool": {"driver": {"name": "meshctl", "version": ctx.version, "rules": rules}},
