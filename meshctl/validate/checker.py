@@ -68,7 +68,7 @@ class DocumentChecker:
                 )
             )
         findings.extend(self.engine.check(doc, entry.schema))
-        if not doc.name and not doc.metadata.get("generateName"):
+        if not doc.name and not doc.metadata.get("generateName") and not doc.kind.endswith("List"):
             if isinstance(doc.data.get("metadata"), dict):
                 findings.append(
                     violation.RULE.at(doc, ("metadata", "name"), "missing required field 'name'")

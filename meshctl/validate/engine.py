@@ -80,7 +80,7 @@ class SchemaEngine:
         kind = type(error.kind).__name__
         where = error.absolute_keyword_location or ""
         if kind == "AdditionalProperties":
-            allowed = sorted(self._subschema(_parent(where)).get("properties", {}))
+            allowed = sorted(self._object_at(_parent(where)).get("properties", {}))
             for name in error.kind.unexpected:
                 message = f"unknown field {name!r}"
                 close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
@@ -113,13 +113,23 @@ class SchemaEngine:
                 if exact:
                     return f"{message}; did you mean {exact[0]!r}? (values are case-sensitive)"
             return message
+        if kind in ("AnyOf", "OneOfNotValid"):
+            branches = self._subschema(where)
+            required = [b.get("required") for b in branches] if isinstance(branches, list) else []
+            if required and all(isinstance(r, list) and len(r) == 1 for r in required):
+                names = ", ".join(repr(r[0]) for r in required)
+                return f"one of the fields {names} is required"
         if kind in ("Pattern", "PropertyNames"):
-            title = self._subschema(_parent(where)).get("title")
+            title = self._object_at(_parent(where)).get("title")
             if title:
                 return f"{shown} is not a valid {title}"
         return str(error.message)
 
-    def _subschema(self, location: str) -> dict[str, Any]:
+    def _object_at(self, location: str) -> dict[str, Any]:
+        node = self._subschema(location)
+        return node if isinstance(node, dict) else {}
+
+    def _subschema(self, location: str) -> Any:
         """The schema object at an absolute keyword location ``urn:meshctl:x.json#/a/b``."""
         base, _, pointer = location.partition("#")
         if not base.startswith(URN):
@@ -133,7 +143,7 @@ class SchemaEngine:
                 node = node[int(token)]
             else:
                 return {}
-        return node if isinstance(node, dict) else {}
+        return node if isinstance(node, (dict, list)) else {}
 
     # -- fields the schema marks as deprecated -----------------------------------------
     def _deprecated_fields(self, doc: SourceDoc, rel: str) -> Iterator[Finding]:
@@ -170,7 +180,7 @@ class SchemaEngine:
         if isinstance(ref, str):
             target = ref if ref.startswith(URN) else base.partition("#")[0] + ref
             if target not in refs:
-                self._collect(self._subschema(target), target, path, keyword, out, refs | {target})
+                self._collect(self._object_at(target), target, path, keyword, out, refs | {target})
         for name, sub in (schema.get("properties") or {}).items():
             self._collect(sub, base, (*path, name), keyword, out, refs)
         for key in ("items", "additionalProperties"):

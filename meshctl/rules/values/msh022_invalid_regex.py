@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import re2
+import re2  # type: ignore[import-untyped]  # google-re2 ships no type hints
 
 from meshctl.diagnostics import Finding, Severity
 from meshctl.load.document import SourceDoc
@@ -56,7 +56,6 @@ _UNSUPPORTED = (
     ("(?<!", "negative lookbehind"),
     ("(?>", "atomic group"),
     ("(?#", "inline comment"),
-    ("(?P=", "named backreference"),
     ("\\k", "named backreference"),
     ("\\g", "backreference"),
 )
@@ -82,17 +81,19 @@ def regex_problem(pattern: str) -> str | None:
     except re2.error as exc:
         return _explain(_error_text(exc))
     if _has_any_byte_escape(pattern):
-        return "\\C (any byte) is not supported by Go's RE2, which Istio validates with"
+        return "\\C (any single byte) is rejected by Go's regexp, which Istio's webhook uses"
     return None
 
 
-def _error_text(exc: re2.error) -> str:
+def _error_text(exc: Exception) -> str:
     detail = exc.args[0] if exc.args else ""
     return detail.decode("utf-8", "replace") if isinstance(detail, bytes) else str(detail)
 
 
 def _explain(error: str) -> str:
     _, _, fragment = error.partition(": ")
+    if fragment == "(?P":
+        return "(?P= named backreference (or (?P> recursion) is not supported by RE2"
     for prefix, construct in _UNSUPPORTED:
         if fragment.startswith(prefix):
             return f"{prefix} {construct} is not supported by RE2"

@@ -1,0 +1,157 @@
+"""What the Gateway API value checks (MSH040-MSH058) share.
+
+Shape-safe readers (the checks also run on documents the schema rejected, so every
+value may have any type), walkers over route rules, filters and backend references,
+the CRD defaults the checks apply, and an RE2 syntax check: Gateway API
+implementations (Envoy-based ones in particular) compile regular expressions with RE2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Iterator
+from typing import Any
+
+import re2  # type: ignore[import-untyped]
+
+from meshctl.diagnostics import FieldPath, Finding, Related, format_path
+from meshctl.load.document import SourceDoc
+from meshctl.rules.base import Rule
+
+GROUP = "gateway.networking.k8s.io"
+
+# CRD defaults.
+DEFAULT_PARENT_GROUP = GROUP
+DEFAULT_PARENT_KIND = "Gateway"
+DEFAULT_BACKEND_GROUP = ""
+DEFAULT_BACKEND_KIND = "Service"
+DEFAULT_TLS_MODE = "Terminate"
+
+Scalar = str | int | None
+
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # RE2 would otherwise print every bad pattern on stderr
+
+
+def kinds(*names: str) -> frozenset[str]:
+    """``group/Kind`` keys for Gateway API kinds, as rules declare what they read."""
+    return frozenset(f"{GROUP}/{name}" for name in names)
+
+
+ROUTES = kinds("HTTPRoute", "GRPCRoute", "TCPRoute", "TLSRoute", "UDPRoute")
+LISTENER_OWNERS = kinds("Gateway", "ListenerSet")
+
+
+# -- shape-safe readers ------------------------------------------------------------------
+def mapping(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def entries(value: object) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The mappings of a list with their indices; anything else in it is skipped."""
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, dict):
+                yield index, item
+
+
+def spec(doc: SourceDoc) -> dict[str, Any]:
+    return mapping(doc.data.get("spec"))
+
+
+def has(obj: dict[str, Any], key: str) -> bool:
+    """CEL's ``has()``: the field is present (a YAML null is dropped by the API server)."""
+    return obj.get(key) is not None
+
+
+def scalar(value: object) -> Scalar:
+    """A value usable as part of an identity key: a string or an integer, else None."""
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    return None
+
+
+def value_or(obj: dict[str, Any], key: str, default: Scalar) -> Scalar:
+    """A field's identity value, or its CRD default when it is absent."""
+    value = obj.get(key)
+    return default if value is None else scalar(value)
+
+
+def text(value: object, default: str = "") -> str:
+    return value if isinstance(value, str) else default
+
+
+# -- route walkers -------------------------------------------------------------------------
+def rules(doc: SourceDoc) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
+    for index, rule in entries(spec(doc).get("rules")):
+        yield ("spec", "rules", index), rule
+
+
+def filter_lists(doc: SourceDoc) -> Iterator[tuple[FieldPath, list[Any]]]:
+    """Every ``filters`` list of a route: the rules' own and their backendRefs'."""
+    for path, rule in rules(doc):
+        if isinstance(rule.get("filters"), list):
+            yield (*path, "filters"), rule["filters"]
+        for index, ref in entries(rule.get("backendRefs")):
+            if isinstance(ref.get("filters"), list):
+                yield (*path, "backendRefs", index, "filters"), ref["filters"]
+
+
+def filters(doc: SourceDoc) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
+    for path, items in filter_lists(doc):
+        for index, item in entries(items):
+            yield (*path, index), item
+
+
+# -- findings --------------------------------------------------------------------------------
+def repeated(
+    rule: Rule,
+    doc: SourceDoc,
+    path: FieldPath,
+    message: str,
+    first: FieldPath,
+    *,
+    key: bool = False,
+) -> Finding:
+    """A finding on ``path`` with a note pointing at ``first``, the entry it repeats."""
+    note = Related(f"first at {format_path(first)}", doc.locate(first))
+    return rule.finding(message, doc.locate(path, key=key), doc.ref, related=(note,))
+
+
+def same_target_conflicts(
+    refs: Iterable[tuple[int, Hashable, tuple[tuple[str, Scalar], ...]]],
+) -> Iterator[tuple[int, int, str | None]]:
+    """Conflicts among references to one target, as the CRDs' parentRefs/targetRefs rules see them.
+
+    Each reference is ``(index, target, ((section field, value or None), ...))``. When a
+    target is named more than once, every reference to it must set the same section
+    fields, and their values must differ. Yields ``(index, earlier index, field)``:
+    ``field`` is the section field one of them sets and the other does not, or None when
+    the two select the same section.
+    """
+    seen: dict[Hashable, list[tuple[int, tuple[tuple[str, Scalar], ...]]]] = {}
+    for index, target, sections in refs:
+        earlier = seen.setdefault(target, [])
+        for first, first_sections in earlier:
+            mixed = [
+                name
+                for (name, value), (_, other) in zip(sections, first_sections)
+                if (value is None) != (other is None)
+            ]
+            if mixed:
+                yield index, first, mixed[0]
+                break
+            if sections == first_sections:
+                yield index, first, None
+                break
+        earlier.append((index, sections))
+
+
+# -- regular expressions ---------------------------------------------------------------------
+def re2_error(pattern: str) -> str | None:
+    """Why RE2 rejects ``pattern``, or None when it compiles."""
+    try:
+        re2.compile(pattern, _RE2_OPTIONS)
+    except re2.error as error:
+        reason = error.args[0] if error.args else ""
+        return reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
+    return None
