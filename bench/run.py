@@ -93,7 +93,7 @@ def engine_comparison(path: Path) -> dict[str, float]:
     rs_validators: dict[str, Callable[[object], bool]] = {}
     for rel in set(rels):
         py_validators[rel] = jsonschema.Draft202012Validator(engine.schema(rel), registry=registry).is_valid
-        rs_validators[rel] = jsonschema_rs.validator_for(engine.schema(rel), registry=engine._registry).is_valid
+        rs_validators[rel] = jsonschema_rs.validator_for(engine.schema(rel), registry=engine._registry(rel)).is_valid
     out = {}
     for name, table in (("jsonschema", py_validators), ("jsonschema-rs", rs_validators)):
         start = time.perf_counter()

@@ -18,6 +18,7 @@ from meshctl.errors import InputError
 
 EXTENSIONS = (".yaml", ".yml", ".json")
 STDIN = "-"
+STDIN_DISPLAY = "<stdin>"  # how stdin is named in reports
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def discover(paths: Iterable[str], exclude: Iterable[str] = ()) -> Discovery:
         if raw == STDIN:
             if STDIN not in seen:
                 seen.add(STDIN)
-                found.files.append(InputFile("<stdin>", None))
+                found.files.append(InputFile(STDIN_DISPLAY, None))
             continue
         path = Path(raw)
         try:

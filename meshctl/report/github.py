@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING
 
 from meshctl.diagnostics import Finding, Severity
 from meshctl.report.base import ReportContext, sanitize
-from meshctl.report.text import _summary
+from meshctl.load.discover import STDIN_DISPLAY
+from meshctl.report.text import summary_segments
 
 if TYPE_CHECKING:
     from meshctl.pipeline import RunResult
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 MAX_PER_LEVEL = 10  # GitHub's limit per level and step
-STDIN_DISPLAY = "<stdin>"
 SUMMARY_LIMIT = 1_000_000  # bytes; GitHub refuses a step summary over 1 MiB
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+!|~])")
 
@@ -98,7 +98,7 @@ def escape_property(text: str) -> str:
 
 def summary_line(result: RunResult, ctx: ReportContext) -> str:
     """The text format's closing line: counts by severity, files, resources."""
-    return "".join(text for text, _ in _summary(result, ctx))
+    return "".join(text for text, _ in summary_segments(result))
 
 
 def step_summary(result: RunResult, ctx: ReportContext) -> str:

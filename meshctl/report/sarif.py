@@ -1,7 +1,7 @@
 """``--format sarif``: SARIF 2.1.0 for GitHub code scanning (``upload-sarif``).
 
 ```json
-{"version": "2.1.0", "$schema": "...sarif-2.1.0.json",
+{"$schema": "...sarif-2.1.0.json", "version": "2.1.0",
  "runs": [{"tool": {"driver": {"name": "meshctl", "version": "0.1.0",
                                "rules": [{"id": "MSH011", "name": "unknown-field", ...}]}},
            "automationDetails": {"id": "meshctl/validate/"},
@@ -30,6 +30,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from meshctl.load.discover import STDIN_DISPLAY
 from meshctl.diagnostics import Finding, Location, Related, ResourceRef, Severity
 from meshctl.report.base import ReportContext
 from meshctl.rules.base import Rule
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
-STDIN_DISPLAY = "<stdin>"
 FINGERPRINT_KEY = "meshctlFingerprint/v1"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 MAX_TAGS = 20  # GitHub's limit per rule
@@ -68,7 +68,7 @@ class SarifReporter:
             "columnKind": "unicodeCodePoints",
             "results": results,
         }
-        document = {"version": "2.1.0", "$schema": SCHEMA_URI, "runs": [run]}
+        document = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -33,7 +33,7 @@ class TextReporter:
         lines: list[list[Segment]] = []
         for finding in result.findings:
             lines.extend(_finding_lines(finding, result))
-        lines.append(_summary(result, ctx))
+        lines.append(summary_segments(result))
         if not ctx.color:
             return "".join("".join(text for text, _ in line) + "\n" for line in lines)
         return _render_rich(lines, ctx)
@@ -74,7 +74,7 @@ def _finding_lines(f: Finding, result: RunResult) -> list[list[Segment]]:
     return out
 
 
-def _summary(result: RunResult, ctx: ReportContext) -> list[Segment]:
+def summary_segments(result: RunResult) -> list[Segment]:
     def plural(n: int, word: str) -> str:
         return f"{n} {word}" if n == 1 or word == "info" else f"{n} {word}s"
 

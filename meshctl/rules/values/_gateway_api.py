@@ -8,6 +8,7 @@ implementations (Envoy-based ones in particular) compile regular expressions wit
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Hashable, Iterable, Iterator
 from typing import Any
 
@@ -144,6 +145,15 @@ def same_target_conflicts(
                 yield index, first, None
                 break
         earlier.append((index, sections))
+
+
+def is_ip(value: str) -> bool:
+    """An IPv4 or IPv6 address in textual form."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
 
 
 # -- regular expressions ---------------------------------------------------------------------

@@ -80,7 +80,9 @@ def check(doc: SourceDoc) -> Iterator[Finding]:
             yield from _replace_prefix_match(doc, path, rule)
 
 
-def _list(doc: SourceDoc, path: FieldPath, items: list[Any], once: tuple[str, ...]) -> Iterator[Finding]:
+def _list(
+    doc: SourceDoc, path: FieldPath, items: list[Any], once: tuple[str, ...]
+) -> Iterator[Finding]:
     first: dict[str, int] = {}
     for index, item in entries(items):
         kind = text(item.get("type"))
@@ -108,7 +110,9 @@ def _list(doc: SourceDoc, path: FieldPath, items: list[Any], once: tuple[str, ..
             )
 
 
-def _redirect_with_backends(doc: SourceDoc, path: FieldPath, rule: dict[str, Any]) -> Iterator[Finding]:
+def _redirect_with_backends(
+    doc: SourceDoc, path: FieldPath, rule: dict[str, Any]
+) -> Iterator[Finding]:
     backends = rule.get("backendRefs")
     if not isinstance(backends, list) or not backends:
         return
@@ -122,7 +126,9 @@ def _redirect_with_backends(doc: SourceDoc, path: FieldPath, rule: dict[str, Any
             )
 
 
-def _replace_prefix_match(doc: SourceDoc, path: FieldPath, rule: dict[str, Any]) -> Iterator[Finding]:
+def _replace_prefix_match(
+    doc: SourceDoc, path: FieldPath, rule: dict[str, Any]
+) -> Iterator[Finding]:
     problem = _not_one_prefix_match(rule)
     if problem is None:
         return
@@ -151,7 +157,9 @@ def _not_one_prefix_match(rule: dict[str, Any]) -> str | None:
     return None
 
 
-def _rule_filters(path: FieldPath, rule: dict[str, Any]) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
+def _rule_filters(
+    path: FieldPath, rule: dict[str, Any]
+) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
     for index, item in entries(rule.get("filters")):
         yield (*path, "filters", index), item
     for ref_index, ref in entries(rule.get("backendRefs")):

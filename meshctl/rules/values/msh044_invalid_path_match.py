@@ -16,7 +16,7 @@ matches:
     value: api/v1        # no leading slash
 - path:
     type: RegularExpression
-    value: /user/(?=\d+)  # lookahead: not RE2
+    value: /user/(?=[0-9]+)  # lookahead: not RE2
 ```
 
 ## Fix
@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from meshctl.diagnostics import Finding, Severity
 from meshctl.load.document import SourceDoc
 from meshctl.rules.base import Rule
-from meshctl.rules.values._gateway_api import entries, kinds, mapping, re2_error, rules, text
+from meshctl.rules.values._gateway_api import entries, kinds, re2_error, rules, text
 
 RULE = Rule("MSH044", "invalid-path-match", Severity.ERROR, __doc__, kinds=kinds("HTTPRoute"))
 
