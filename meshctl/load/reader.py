@@ -199,7 +199,18 @@ def _add_document(
         return
     kind = data.get("kind")
     items = data.get("items")
-    if isinstance(kind, str) and kind.endswith("List") and isinstance(items, list):
+    if isinstance(kind, str) and kind.endswith("List") and "items" in data:
+        if items is None:
+            result.empty += 1
+            return
+        if not isinstance(items, list):
+            result.findings.append(
+                not_resource.RULE.finding(
+                    f"the items of a {kind} must be a list",
+                    _mark_location(display, (_child(node, "items") or node).start_mark, template),
+                )
+            )
+            return
         items_node = _child(node, "items")
         for i, item in enumerate(items):
             item_node = items_node.value[i] if isinstance(items_node, SequenceNode) else node

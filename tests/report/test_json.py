@@ -9,13 +9,24 @@ from meshctl.report.base import ReportContext
 from meshctl.report.json import REPORTER
 from tests.report.conftest import NASTY, SHOP
 
-FINDING_KEYS = {"code", "rule", "severity", "message", "istio_code", "resource", "location", "related"}
+FINDING_KEYS = {
+    "code",
+    "rule",
+    "severity",
+    "message",
+    "istio_code",
+    "resource",
+    "location",
+    "related",
+}
 RESOURCE_KEYS = {"apiVersion", "kind", "name", "namespace"}
 LOCATION_KEYS = {"file", "line", "column", "path", "template"}
 SUMMARY = {"files", "resources", "skipped", "suppressed", "error", "warning", "info"}
 
 
-def test_the_document_has_exactly_the_documented_keys(result: RunResult, ctx: ReportContext) -> None:
+def test_the_document_has_exactly_the_documented_keys(
+    result: RunResult, ctx: ReportContext
+) -> None:
     report = json.loads(REPORTER.render(result, ctx))
     assert set(report) == {"version", "findings", "summary"}
     assert report["version"] == 1

@@ -62,7 +62,7 @@ def _invalid_documents() -> list[tuple[Path, int, str]]:
 def test_invalid_cases_report_exactly_the_expected_errors(
     path: Path, index: int, chunk: str, checker: DocumentChecker
 ) -> None:
-    expected = set(EXPECT.findall(chunk))
+    expected = {(code, "" if path == "-" else path) for code, path in EXPECT.findall(chunk)}
     assert expected, f"{_id(path)} document {index} has no '# expect:' line"
     read = read_text(chunk, _id(path))
     got = {(f.code, "") for f in read.findings}

@@ -2,8 +2,7 @@
 
 Shape-safe readers (the checks also run on documents the schema rejected, so every
 value may have any type), walkers over route rules, filters and backend references,
-the CRD defaults the checks apply, and an RE2 syntax check: Gateway API
-implementations (Envoy-based ones in particular) compile regular expressions with RE2.
+and the CRD defaults the checks apply.
 """
 
 from __future__ import annotations
@@ -11,8 +10,6 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Hashable, Iterable, Iterator
 from typing import Any
-
-import re2  # type: ignore[import-untyped]
 
 from meshctl.diagnostics import FieldPath, Finding, Related, format_path
 from meshctl.load.document import SourceDoc
@@ -28,9 +25,6 @@ DEFAULT_BACKEND_KIND = "Service"
 DEFAULT_TLS_MODE = "Terminate"
 
 Scalar = str | int | None
-
-_RE2_OPTIONS = re2.Options()
-_RE2_OPTIONS.log_errors = False  # RE2 would otherwise print every bad pattern on stderr
 
 
 def kinds(*names: str) -> frozenset[str]:
@@ -154,14 +148,3 @@ def is_ip(value: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-# -- regular expressions ---------------------------------------------------------------------
-def re2_error(pattern: str) -> str | None:
-    """Why RE2 rejects ``pattern``, or None when it compiles."""
-    try:
-        re2.compile(pattern, _RE2_OPTIONS)
-    except re2.error as error:
-        reason = error.args[0] if error.args else ""
-        return reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
-    return None

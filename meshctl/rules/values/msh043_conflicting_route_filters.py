@@ -1,4 +1,4 @@
-"""Route filters that cannot work together.
+"""A route rule's filters conflict with each other, with its backends or with its matches.
 
 ## Why it matters
 The API server rejects these HTTPRoute and GRPCRoute rules:

@@ -30,7 +30,8 @@ from collections.abc import Iterator
 from meshctl.diagnostics import Finding, Severity
 from meshctl.load.document import SourceDoc
 from meshctl.rules.base import Rule
-from meshctl.rules.values._gateway_api import entries, kinds, re2_error, rules, text
+from meshctl.rules.values._gateway_api import entries, kinds, rules, text
+from meshctl.rules.values.msh022_invalid_regex import regex_problem
 
 RULE = Rule("MSH044", "invalid-path-match", Severity.ERROR, __doc__, kinds=kinds("HTTPRoute"))
 
@@ -55,10 +56,10 @@ def check(doc: SourceDoc) -> Iterator[Finding]:
                 problem = path_problem(value)
                 if problem:
                     yield RULE.at(doc, where, f"{path_type} path {value!r} {problem}")
-            elif path_type == "RegularExpression":
-                error = re2_error(value)
+            elif path_type == "RegularExpression" and value:
+                error = regex_problem(value)
                 if error:
-                    yield RULE.at(doc, where, f"path regex {value!r} is not valid RE2: {error}")
+                    yield RULE.at(doc, where, f"path regex {value!r} is invalid: {error}")
 
 
 def path_problem(value: str) -> str | None:

@@ -60,6 +60,6 @@ def _backend_refs(doc: SourceDoc) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
             yield (*path, "backendRefs", index), ref
     for path, item in filters(doc):
         for name in FILTER_BACKENDS:
-            ref = mapping(item.get(name)).get("backendRef")
-            if isinstance(ref, dict):
-                yield (*path, name, "backendRef"), ref
+            backend = mapping(item.get(name)).get("backendRef")
+            if isinstance(backend, dict):
+                yield (*path, name, "backendRef"), backend

@@ -28,7 +28,8 @@ from typing import Any
 from meshctl.diagnostics import FieldPath, Finding, Severity
 from meshctl.load.document import SourceDoc
 from meshctl.rules.base import Rule
-from meshctl.rules.values._gateway_api import entries, has, kinds, re2_error, rules, text
+from meshctl.rules.values._gateway_api import entries, has, kinds, rules, text
+from meshctl.rules.values.msh022_invalid_regex import regex_problem
 
 RULE = Rule(
     "MSH051", "invalid-grpc-method-match", Severity.ERROR, __doc__, kinds=kinds("GRPCRoute")
@@ -64,9 +65,7 @@ def _method(doc: SourceDoc, path: FieldPath, match: dict[str, Any]) -> Iterator[
             pattern, expected = EXACT[field]
             if not pattern.fullmatch(value):
                 yield RULE.at(doc, (*path, field), f"{field} {value!r} is not {expected}")
-        elif kind == "RegularExpression":
-            error = re2_error(value)
+        elif kind == "RegularExpression" and value:
+            error = regex_problem(value)
             if error:
-                yield RULE.at(
-                    doc, (*path, field), f"{field} regex {value!r} is not valid RE2: {error}"
-                )
+                yield RULE.at(doc, (*path, field), f"{field} regex {value!r} is invalid: {error}")
