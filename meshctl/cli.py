@@ -7,6 +7,7 @@ error, 3 an input could not be read at all, 70 internal error, 130 interrupted.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -74,6 +75,7 @@ ColorOpt = Annotated[
     Optional[bool], typer.Option("--color/--no-color", help="Force colour on or off (default: on a TTY).")
 ]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="List every file skipped.")]
 
 _debug = False
 
@@ -93,6 +95,7 @@ def validate(
     config: ConfigOpt = None,
     no_config: NoConfigOpt = False,
     color: ColorOpt = None,
+    verbose: VerboseOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Check every document against meshctl's schemas and value rules."""
@@ -104,6 +107,7 @@ def validate(
         paths, fail_on, select, ignore, suppress, exclude,
         allow_unknown_fields, strict_kinds, config, no_config,
     )
+    options = dataclasses.replace(options, verbose=verbose)
     reports = _reports(format, output, paths)
     result = run_validate(options)
     _emit("validate", result, reports, color)

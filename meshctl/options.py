@@ -27,4 +27,5 @@ class Options:
     allow_unknown_fields: bool = False
     strict_kinds: bool = False
     config_file: str | None = None
+    verbose: bool = False
     notes: tuple[str, ...] = field(default=())

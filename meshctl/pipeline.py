@@ -109,6 +109,14 @@ def _run_validate(options: Options, catalog: Catalog | None) -> RunResult:
     found = discover(options.paths, options.exclude)
     result = RunResult(files=len(found.files), skipped_files=found.skipped_files)
     result.notes.extend(found.notes)
+    if options.verbose:
+        result.notes.extend(f"{name}: skipped, not a .yaml, .yml or .json file" for name in found.not_yaml)
+    elif found.not_yaml:
+        count = len(found.not_yaml)
+        result.notes.append(
+            f"skipped {count} file{'s' if count > 1 else ''} that {'are' if count > 1 else 'is'} "
+            "not .yaml, .yml or .json (-v lists them)"
+        )
     checker = DocumentChecker(catalog or Catalog.default(), strict_kinds=options.strict_kinds)
     for item in found.files:
         text, read = read_input(item)

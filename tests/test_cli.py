@@ -46,7 +46,9 @@ def test_findings_exit_1_with_position_source_line_and_suggestion(tree: Path) ->
     assert "bad.yaml:9:5 error MSH011 unknown field 'rout'; did you mean 'route'?" in run.stdout
     assert "    9 |   - rout:" in run.stdout
     assert "[VirtualService reviews.bookinfo] spec.http[0].rout" in run.stdout
-    assert "notes.txt: skipped, not a .yaml, .yml or .json file" in run.stderr
+    assert "skipped 1 file that is not .yaml, .yml or .json (-v lists them)" in run.stderr
+    verbose = run_meshctl("validate", "-v", str(tree), cwd=tree)
+    assert "notes.txt: skipped, not a .yaml, .yml or .json file" in verbose.stderr
     assert "Traceback" not in run.stderr
 
 

@@ -34,7 +34,8 @@ class InputFile:
 @dataclass
 class Discovery:
     files: list[InputFile] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # skipped files and why, for stderr
+    notes: list[str] = field(default_factory=list)  # unusual skips (loops, FIFOs), for stderr
+    not_yaml: list[str] = field(default_factory=list)  # files skipped for their extension
     skipped_files: int = 0
 
 
@@ -102,7 +103,7 @@ def _add(
     if display in seen:
         return
     if not explicit and not path.name.lower().endswith(EXTENSIONS):
-        found.notes.append(f"{display}: skipped, not a .yaml, .yml or .json file")
+        found.not_yaml.append(display)
         found.skipped_files += 1
         return
     try:

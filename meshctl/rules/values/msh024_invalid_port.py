@@ -68,7 +68,6 @@ PROTOCOLS = (
     "HTTP", "HTTPS", "HTTP2", "GRPC", "GRPC-WEB", "HTTP_PROXY",
     "TCP", "TLS", "UDP", "MONGO", "REDIS", "MYSQL",
 )
-MAX_PORT = 65535
 MAX_ENDPOINT_PORT_NAME = 62  # the CRDs' rule is size < 63
 ENDPOINT_PORT_MAPS = {
     SERVICE_ENTRY: "spec.endpoints[].ports",
@@ -127,7 +126,7 @@ def check(doc: SourceDoc) -> Iterator[Finding]:
     elif kind == VIRTUAL_SERVICE:
         for pattern in DESTINATION_PORTS:
             for path, port in _ports(doc, pattern):
-                if not _valid_number(port.get("number")):
+                if _unset(port.get("number")):
                     yield RULE.at(doc, path, "destination port needs a number from 1 to 65535")
     elif kind == DESTINATION_RULE:
         for pattern in PORT_LEVEL_SETTINGS:
@@ -151,9 +150,9 @@ def _ports(doc: SourceDoc, pattern: str) -> Iterator[tuple[FieldPath, dict[str, 
             yield path, port
 
 
-def _valid_number(value: Any) -> bool:
-    port = number(value)
-    return port is not None and 0 < port <= MAX_PORT
+def _unset(value: Any) -> bool:
+    """A port number left out or 0 (other wrong values are the schema's to report)."""
+    return value is None or number(value) == 0
 
 
 def _protocol(doc: SourceDoc, path: FieldPath, port: dict[str, Any]) -> Iterator[Finding]:
@@ -208,7 +207,7 @@ def _service_entry_ports(doc: SourceDoc, spec: dict[str, Any]) -> Iterator[Findi
 def _sidecar(doc: SourceDoc, spec: dict[str, Any]) -> Iterator[Finding]:
     ingress = list(_ports(doc, "spec.ingress[].port"))
     for path, port in ingress:
-        if not _valid_number(port.get("number")):
+        if _unset(port.get("number")):
             yield RULE.at(doc, path, "an ingress listener port needs a number from 1 to 65535")
     yield from _unique(doc, iter(ingress), "number", "ingress port")
     egress = items(spec.get("egress"))

@@ -154,6 +154,12 @@ def _listed(fields: list[str] | tuple[str, ...], last: str = "or") -> str:
 # -- rules that are not a plain choice --------------------------------------------------
 
 _ACTIONS = ("route", "redirect", "directResponse", "delegate")
+# Every field of an HTTP route. A route with another key has a misspelt field the schema
+# already reports (MSH011), most likely the action itself, so no action is not reported.
+_HTTP_ROUTE_FIELDS = frozenset({
+    *_ACTIONS, "name", "match", "rewrite", "timeout", "retries", "fault", "mirror", "mirrors",
+    "mirrorPercent", "mirror_percent", "mirrorPercentage", "corsPolicy", "headers",
+})
 # For each action, the fields that may not be set with it, and why.
 _EXCLUDED: dict[str, tuple[tuple[str, ...], str]] = {
     "redirect": (("route", "rewrite"), "a redirect does not forward the request"),
@@ -174,7 +180,7 @@ def _http_actions(doc: SourceDoc) -> Iterator[Finding]:
                 for other in excluded:
                     if other in set_fields:
                         yield _both(doc, path, other, action, why)
-        if not set_fields & set(_ACTIONS):
+        if not set_fields & set(_ACTIONS) and set(route) <= _HTTP_ROUTE_FIELDS:
             yield RULE.at(doc, path, f"an HTTP route needs one of {_listed(_ACTIONS)}")
         fault = route.get("fault")
         if isinstance(fault, dict) and not (present(fault, "abort") or present(fault, "delay")):
