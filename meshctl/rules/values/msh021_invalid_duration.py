@@ -46,7 +46,9 @@ RULE = Rule(
     Severity.ERROR,
     __doc__,
     istio_code="IST0106",
-    kinds=frozenset({VIRTUAL_SERVICE, DESTINATION_RULE, SIDECAR, REQUEST_AUTHENTICATION, TELEMETRY}),
+    kinds=frozenset(
+        {VIRTUAL_SERVICE, DESTINATION_RULE, SIDECAR, REQUEST_AUTHENTICATION, TELEMETRY}
+    ),
 )
 
 _NANOS = {

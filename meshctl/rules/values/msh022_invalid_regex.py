@@ -138,7 +138,9 @@ def check(doc: SourceDoc) -> Iterator[Finding]:
         for path, pattern in strings(route, "rewrite.uriRegexRewrite.match", route_path):
             problem = regex_problem(pattern)
             if problem:
-                yield RULE.at(doc, path, f"uriRegexRewrite.match {_shown(pattern)} is invalid: {problem}")
+                yield RULE.at(
+                    doc, path, f"uriRegexRewrite.match {_shown(pattern)} is invalid: {problem}"
+                )
 
 
 def _string_match(doc: SourceDoc, path: tuple[str | int, ...], match: object) -> Iterator[Finding]:

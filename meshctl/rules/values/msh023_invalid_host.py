@@ -81,15 +81,20 @@ def namespaced_host_problem(text: str, *, gateway: bool) -> str | None:
         namespace, host = "", text
     elif not namespace or not host:
         return "neither the namespace nor the host of namespace/host may be empty"
-    if slash and namespace not in ("*", ".") and not (namespace == "~" and not gateway):
-        if not is_dns1123_label(namespace):
-            return f"namespace {namespace!r} is not '*', '.' or a namespace name"
+    special = ("*", ".") if gateway else ("*", ".", "~")
+    if slash and namespace not in special and not is_dns1123_label(namespace):
+        return f"namespace {namespace!r} is not {_listed(special)} or a namespace name"
     if host != "*" and "." not in host:
         return f"host {host!r} is a short name; write the full domain name (with a dot) or '*'"
     problem = wildcard_domain_problem(host)
     if problem and not (gateway and is_ip(host)):
         return f"host {host!r} is invalid: {problem}"
     return None
+
+
+def _listed(values: tuple[str, ...]) -> str:
+    quoted = [repr(v) for v in values]
+    return ", ".join(quoted[:-1]) + f" or {quoted[-1]}" if len(quoted) > 1 else quoted[0]
 
 
 @RULE.check

@@ -26,7 +26,7 @@ message, and add `selector.matchLabels` before `portLevelMtls`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from meshctl.diagnostics import FieldPath, Finding, Severity, format_path
@@ -65,8 +65,18 @@ RULE = Rule(
 )
 
 PROTOCOLS = (
-    "HTTP", "HTTPS", "HTTP2", "GRPC", "GRPC-WEB", "HTTP_PROXY",
-    "TCP", "TLS", "UDP", "MONGO", "REDIS", "MYSQL",
+    "HTTP",
+    "HTTPS",
+    "HTTP2",
+    "GRPC",
+    "GRPC-WEB",
+    "HTTP_PROXY",
+    "TCP",
+    "TLS",
+    "UDP",
+    "MONGO",
+    "REDIS",
+    "MYSQL",
 )
 MAX_ENDPOINT_PORT_NAME = 62  # the CRDs' rule is size < 63
 ENDPOINT_PORT_MAPS = {
@@ -109,39 +119,47 @@ def endpoint_port_name_problem(name: str) -> str | None:
 def check(doc: SourceDoc) -> Iterator[Finding]:
     kind = doc.kind_key
     spec = mapping(doc.data.get("spec"))
-    if kind == SERVICE_ENTRY:
-        yield from _service_entry_ports(doc, spec)
     if kind in ENDPOINT_PORT_MAPS:
         for path, ports in find(doc.data, ENDPOINT_PORT_MAPS[kind]):
             for name in mapping(ports):
                 problem = endpoint_port_name_problem(str(name))
                 if problem:
                     yield RULE.at(doc, (*path, str(name)), problem, key=True)
-    if kind == GATEWAY:
-        yield from _unique(doc, _ports(doc, "spec.servers[].port"), "name", "server port name")
-        for path, port in _ports(doc, "spec.servers[].port"):
-            yield from _protocol(doc, path, port)
-    elif kind == SIDECAR:
-        yield from _sidecar(doc, spec)
-    elif kind == VIRTUAL_SERVICE:
-        for pattern in DESTINATION_PORTS:
-            for path, port in _ports(doc, pattern):
-                if _unset(port.get("number")):
-                    yield RULE.at(doc, path, "destination port needs a number from 1 to 65535")
-    elif kind == DESTINATION_RULE:
-        for pattern in PORT_LEVEL_SETTINGS:
-            for path, setting in find(doc.data, pattern):
-                if isinstance(setting, dict) and not present(setting, "port"):
-                    yield RULE.at(doc, path, "a portLevelSettings entry needs port.number")
-    elif kind == PEER_AUTHENTICATION:
-        if present(spec, "portLevelMtls") and not mapping(mapping(spec.get("selector")).get("matchLabels")):
-            yield RULE.at(
-                doc,
-                ("spec", "portLevelMtls"),
-                "portLevelMtls needs a selector with matchLabels: port numbers mean "
-                "something only for the workloads a selector picks",
-                key=True,
-            )
+    by_kind = _BY_KIND.get(kind)
+    if by_kind is not None:
+        yield from by_kind(doc, spec)
+
+
+def _gateway(doc: SourceDoc, spec: dict[str, Any]) -> Iterator[Finding]:
+    yield from _unique(doc, _ports(doc, "spec.servers[].port"), "name", "server port name")
+    for path, port in _ports(doc, "spec.servers[].port"):
+        yield from _protocol(doc, path, port)
+
+
+def _destination_ports(doc: SourceDoc, spec: dict[str, Any]) -> Iterator[Finding]:
+    for pattern in DESTINATION_PORTS:
+        for path, port in _ports(doc, pattern):
+            if _unset(port.get("number")):
+                yield RULE.at(doc, path, "destination port needs a number from 1 to 65535")
+
+
+def _port_level_settings(doc: SourceDoc, spec: dict[str, Any]) -> Iterator[Finding]:
+    for pattern in PORT_LEVEL_SETTINGS:
+        for path, setting in find(doc.data, pattern):
+            if isinstance(setting, dict) and not present(setting, "port"):
+                yield RULE.at(doc, path, "a portLevelSettings entry needs port.number")
+
+
+def _port_level_mtls(doc: SourceDoc, spec: dict[str, Any]) -> Iterator[Finding]:
+    selected = mapping(mapping(spec.get("selector")).get("matchLabels"))
+    if present(spec, "portLevelMtls") and not selected:
+        yield RULE.at(
+            doc,
+            ("spec", "portLevelMtls"),
+            "portLevelMtls needs a selector with matchLabels: port numbers mean "
+            "something only for the workloads a selector picks",
+            key=True,
+        )
 
 
 def _ports(doc: SourceDoc, pattern: str) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
@@ -219,7 +237,9 @@ def _sidecar(doc: SourceDoc, spec: dict[str, Any]) -> Iterator[Finding]:
         if catch_all_seen:
             yield RULE.at(doc, path, "only one egress listener may leave out the port")
         elif index != len(egress) - 1:
-            yield RULE.at(doc, path, "the egress listener without a port (the catch-all) must be the last one")
+            yield RULE.at(
+                doc, path, "the egress listener without a port (the catch-all) must be the last one"
+            )
         catch_all_seen = True
     numbered = (
         (path, port)
@@ -227,3 +247,13 @@ def _sidecar(doc: SourceDoc, spec: dict[str, Any]) -> Iterator[Finding]:
         if number(port.get("number"))
     )
     yield from _unique(doc, numbered, "number", "egress port")
+
+
+_BY_KIND: dict[str, Callable[[SourceDoc, dict[str, Any]], Iterator[Finding]]] = {
+    SERVICE_ENTRY: _service_entry_ports,
+    GATEWAY: _gateway,
+    SIDECAR: _sidecar,
+    VIRTUAL_SERVICE: _destination_ports,
+    DESTINATION_RULE: _port_level_settings,
+    PEER_AUTHENTICATION: _port_level_mtls,
+}

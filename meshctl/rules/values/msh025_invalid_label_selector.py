@@ -92,7 +92,9 @@ MAX_PREFIX = 253
 _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _NAME_CHARS = _ALNUM | frozenset("-_.")
 _PREFIX_LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
-_NAME_RULE = "at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit"
+_NAME_RULE = (
+    "at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit"
+)
 
 
 def _is_name(text: str) -> bool:
@@ -132,7 +134,9 @@ def label_key_problem(key: str) -> str | None:
 def label_value_problem(value: str) -> str | None:
     """Why ``value`` is not a label value, or None (the length is the schema's to check)."""
     if "*" in value:
-        return f"label value {value!r} has '*': selectors match labels exactly, there are no wildcards"
+        return (
+            f"label value {value!r} has '*': selectors match labels exactly, there are no wildcards"
+        )
     if value and not (set(value) <= _NAME_CHARS and value[0] in _ALNUM and value[-1] in _ALNUM):
         return f"label value {value!r} is not a valid label value ({_NAME_RULE}, or empty)"
     return None
@@ -167,7 +171,9 @@ def check(doc: SourceDoc) -> Iterator[Finding]:
         yield from _cross_namespace(doc, path, namespace)
 
 
-def _cross_namespace(doc: SourceDoc, path: tuple[str | int, ...], namespace: object) -> Iterator[Finding]:
+def _cross_namespace(
+    doc: SourceDoc, path: tuple[str | int, ...], namespace: object
+) -> Iterator[Finding]:
     if isinstance(namespace, str) and namespace:
         yield RULE.at(
             doc,

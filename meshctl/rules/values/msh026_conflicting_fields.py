@@ -67,15 +67,24 @@ _POLICIES = (
     "spec.subsets[].trafficPolicy.portLevelSettings[]",
 )
 _HASH_KEYS = ("httpHeaderName", "httpCookie", "useSourceIp", "httpQueryParameterName")
-_TLS_CERTIFICATES = ("credentialName", "credentialNames", "tlsCertificates")
+# The CRDs exclude credentialNames with either of the others (not those two together).
+_TLS_CERTIFICATES = (("credentialName", "credentialNames"), ("credentialNames", "tlsCertificates"))
 
 CHOICES: dict[str, tuple[Choice, ...]] = {
     VIRTUAL_SERVICE: (
-        *(Choice(f"{_HTTP_MATCH}.{f}", _STRING_MATCH, "a string match") for f in ("uri", "scheme", "method", "authority")),
-        *(Choice(f"{_HTTP_MATCH}.{f}{{}}", _STRING_MATCH, "a string match") for f in ("headers", "queryParams", "withoutHeaders")),
+        *(
+            Choice(f"{_HTTP_MATCH}.{f}", _STRING_MATCH, "a string match")
+            for f in ("uri", "scheme", "method", "authority")
+        ),
+        *(
+            Choice(f"{_HTTP_MATCH}.{f}{{}}", _STRING_MATCH, "a string match")
+            for f in ("headers", "queryParams", "withoutHeaders")
+        ),
         Choice("spec.http[].corsPolicy.allowOrigins[]", _STRING_MATCH, "a string match"),
         Choice("spec.http[].directResponse.body", ("string", "bytes"), "a response body"),
-        Choice("spec.http[].fault.abort", ("httpStatus", "grpcStatus", "http2Error"), "an abort fault"),
+        Choice(
+            "spec.http[].fault.abort", ("httpStatus", "grpcStatus", "http2Error"), "an abort fault"
+        ),
         Choice("spec.http[].fault.delay", ("fixedDelay", "exponentialDelay"), "a delay fault"),
         Choice("spec.http[].redirect", ("port", "derivePort"), "a redirect port"),
         Choice("spec.http[].rewrite", ("uri", "uriRegexRewrite"), "a rewrite"),
@@ -87,7 +96,11 @@ CHOICES: dict[str, tuple[Choice, ...]] = {
         for choice in (
             Choice(f"{root}.loadBalancer", ("simple", "consistentHash"), "a load balancer"),
             Choice(f"{root}.loadBalancer.consistentHash", _HASH_KEYS, "a consistent hash key"),
-            Choice(f"{root}.loadBalancer.consistentHash", ("ringHash", "maglev"), "a consistent hash algorithm"),
+            Choice(
+                f"{root}.loadBalancer.consistentHash",
+                ("ringHash", "maglev"),
+                "a consistent hash algorithm",
+            ),
         )
     ),
     ENVOY_FILTER: (
@@ -97,14 +110,26 @@ CHOICES: dict[str, tuple[Choice, ...]] = {
             "a patch match",
         ),
     ),
-    GATEWAY: (Choice("spec.servers[].tls", _TLS_CERTIFICATES, "server TLS certificates"),),
-    SIDECAR: (Choice("spec.ingress[].tls", _TLS_CERTIFICATES, "listener TLS certificates"),),
-    SERVICE_ENTRY: (Choice("spec", ("workloadSelector", "endpoints"), "a ServiceEntry's workloads"),),
-    WORKLOAD_GROUP: (Choice("spec.probe", ("httpGet", "tcpSocket", "exec", "grpc"), "a readiness probe"),),
-    REQUEST_AUTHENTICATION: (Choice("spec.jwtRules[]", ("jwksUri", "jwks_uri", "jwks"), "a JWT rule's keys"),),
+    GATEWAY: tuple(Choice("spec.servers[].tls", pair, "server TLS") for pair in _TLS_CERTIFICATES),
+    SIDECAR: tuple(
+        Choice("spec.ingress[].tls", pair, "listener TLS") for pair in _TLS_CERTIFICATES
+    ),
+    SERVICE_ENTRY: (
+        Choice("spec", ("workloadSelector", "endpoints"), "a ServiceEntry's workloads"),
+    ),
+    WORKLOAD_GROUP: (
+        Choice("spec.probe", ("httpGet", "tcpSocket", "exec", "grpc"), "a readiness probe"),
+    ),
+    REQUEST_AUTHENTICATION: (
+        Choice("spec.jwtRules[]", ("jwksUri", "jwks_uri", "jwks"), "a JWT rule's keys"),
+    ),
     TELEMETRY: (
         Choice("spec.metrics[].overrides[].match", ("metric", "customMetric"), "a metric selector"),
-        Choice("spec.tracing[].customTags{}", ("literal", "environment", "header", "formatter"), "a custom tag"),
+        Choice(
+            "spec.tracing[].customTags{}",
+            ("literal", "environment", "header", "formatter"),
+            "a custom tag",
+        ),
     ),
     TRAFFIC_EXTENSION: (Choice("spec", ("wasm", "lua"), "a TrafficExtension", required=True),),
 }
@@ -130,7 +155,9 @@ def check(doc: SourceDoc) -> Iterator[Finding]:
         yield from extra(doc)
 
 
-def _choose(doc: SourceDoc, path: FieldPath, obj: dict[str, Any], choice: Choice) -> Iterator[Finding]:
+def _choose(
+    doc: SourceDoc, path: FieldPath, obj: dict[str, Any], choice: Choice
+) -> Iterator[Finding]:
     chosen = [field for field in choice.fields if present(obj, field)]
     options = _listed(choice.fields)
     if len(chosen) > 1:
@@ -156,14 +183,31 @@ def _listed(fields: list[str] | tuple[str, ...], last: str = "or") -> str:
 _ACTIONS = ("route", "redirect", "directResponse", "delegate")
 # Every field of an HTTP route. A route with another key has a misspelt field the schema
 # already reports (MSH011), most likely the action itself, so no action is not reported.
-_HTTP_ROUTE_FIELDS = frozenset({
-    *_ACTIONS, "name", "match", "rewrite", "timeout", "retries", "fault", "mirror", "mirrors",
-    "mirrorPercent", "mirror_percent", "mirrorPercentage", "corsPolicy", "headers",
-})
+_HTTP_ROUTE_FIELDS = frozenset(
+    {
+        *_ACTIONS,
+        "name",
+        "match",
+        "rewrite",
+        "timeout",
+        "retries",
+        "fault",
+        "mirror",
+        "mirrors",
+        "mirrorPercent",
+        "mirror_percent",
+        "mirrorPercentage",
+        "corsPolicy",
+        "headers",
+    }
+)
 # For each action, the fields that may not be set with it, and why.
 _EXCLUDED: dict[str, tuple[tuple[str, ...], str]] = {
     "redirect": (("route", "rewrite"), "a redirect does not forward the request"),
-    "directResponse": (("route", "redirect", "rewrite"), "a direct response does not forward the request"),
+    "directResponse": (
+        ("route", "redirect", "rewrite"),
+        "a direct response does not forward the request",
+    ),
     "delegate": (("route", "redirect"), "the delegate VirtualService does the routing"),
 }
 
@@ -199,15 +243,23 @@ def _authorization(doc: SourceDoc) -> Iterator[Finding]:
     spec = mapping(doc.data.get("spec"))
     action = spec.get("action")
     if action == "CUSTOM" and not present(spec, "provider"):
-        yield RULE.at(doc, ("spec", "action"), "action CUSTOM needs a provider to send the check to")
+        yield RULE.at(
+            doc, ("spec", "action"), "action CUSTOM needs a provider to send the check to"
+        )
     elif action != "CUSTOM" and present(spec, "provider"):
         shown = action if isinstance(action, str) else "ALLOW (the default)"
-        yield RULE.at(doc, ("spec", "provider"), f"provider is only for action CUSTOM, not {shown}", key=True)
+        yield RULE.at(
+            doc, ("spec", "provider"), f"provider is only for action CUSTOM, not {shown}", key=True
+        )
     for path, source in find(doc.data, "spec.rules[].from[].source"):
         if not isinstance(source, dict):
             continue
         accounts = [f for f in ("serviceAccounts", "notServiceAccounts") if present(source, f)]
-        others = [f for f in ("principals", "notPrincipals", "namespaces", "notNamespaces") if present(source, f)]
+        others = [
+            f
+            for f in ("principals", "notPrincipals", "namespaces", "notNamespaces")
+            if present(source, f)
+        ]
         if accounts and others:
             yield RULE.at(
                 doc,
@@ -257,7 +309,12 @@ def _service_entry(doc: SourceDoc) -> Iterator[Finding]:
             key=True,
         )
     if resolution == "DNS_ROUND_ROBIN" and len(endpoints) > 1:
-        yield RULE.at(doc, ("spec", "endpoints"), "resolution DNS_ROUND_ROBIN takes at most one endpoint", key=True)
+        yield RULE.at(
+            doc,
+            ("spec", "endpoints"),
+            "resolution DNS_ROUND_ROBIN takes at most one endpoint",
+            key=True,
+        )
     if resolution not in ("NONE", "STATIC"):
         for path, address in find(doc.data, "spec.addresses[]"):
             if isinstance(address, str) and "/" in address:
@@ -274,7 +331,9 @@ def _envoy_filter_waypoint(doc: SourceDoc) -> Iterator[Finding]:
             continue
         waypoint_context = match.get("context") == "WAYPOINT"
         if present(match, "waypoint") and not waypoint_context:
-            yield RULE.at(doc, (*path, "waypoint"), "match.waypoint is only for context WAYPOINT", key=True)
+            yield RULE.at(
+                doc, (*path, "waypoint"), "match.waypoint is only for context WAYPOINT", key=True
+            )
         elif waypoint_context and not present(match, "waypoint"):
             yield RULE.at(doc, (*path, "context"), "context WAYPOINT needs match.waypoint")
 

@@ -61,7 +61,7 @@ ENTRIES: dict[str, tuple[str, bool]] = {
 
 def unix_address_problem(address: str) -> str | None:
     """Why a ``unix://`` address is not a socket Istio accepts, or None."""
-    path = address[len(UNIX):]
+    path = address[len(UNIX) :]
     if not path.startswith(("/", "@")):
         return "a Unix socket address must be an absolute path (unix:///run/app.sock) or abstract (unix://@name)"
     if path.endswith("/"):
@@ -111,9 +111,13 @@ def _entry(
             yield RULE.at(doc, (*path, "ports"), "a Unix socket address takes no ports", key=True)
     elif resolution == "STATIC" and not is_ip(address):
         yield RULE.at(
-            doc, where, f"address {address!r} is not an IP; resolution STATIC needs IPs (use DNS for names)"
+            doc,
+            where,
+            f"address {address!r} is not an IP; resolution STATIC needs IPs (use DNS for names)",
         )
     elif resolution in ("DNS", "DNS_ROUND_ROBIN") and not is_ip(address):
         problem = fqdn_problem(address)
         if problem:
-            yield RULE.at(doc, where, f"address {address!r} is neither an IP nor a domain name: {problem}")
+            yield RULE.at(
+                doc, where, f"address {address!r} is neither an IP nor a domain name: {problem}"
+            )

@@ -153,7 +153,7 @@ def _not_one_prefix_match(rule: dict[str, Any]) -> str | None:
         return f"this rule has {len(matches)} matches"
     path_type = text(mapping(mapping(matches[0]).get("path")).get("type"), "PathPrefix")
     if path_type != "PathPrefix":
-        return f"its match is a {path_type} path match"
+        return f"its only match has path type {path_type}"
     return None
 
 

@@ -73,6 +73,8 @@ def path_problem(value: str) -> str | None:
         if value.endswith(ending):
             return f"must not end with {ending!r}"
     if not PATH_CHARS.fullmatch(value):
-        bad = sorted({c for c in PATH_CHARS.sub("", value)})
-        return f"has characters a URL path must percent-encode: {''.join(bad)!r}"
+        bad = "".join(sorted(set(PATH_CHARS.sub("", value)) - {"%"}))
+        if bad:
+            return f"has characters a URL path must percent-encode: {bad!r}"
+        return "has a '%' that does not start a %XX escape (write '%25')"
     return None

@@ -31,11 +31,10 @@ from meshctl.rules.values._gateway_api import kinds, mapping, spec
 
 RULE = Rule("MSH057", "invalid-infrastructure-key", Severity.ERROR, __doc__, kinds=kinds("Gateway"))
 
-QUALIFIED_NAME = re.compile(
-    r"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
-    r"([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]"
-)
-MAX_PREFIX = 253
+DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
+MAX_NAME = 63
+MAX_PREFIX = 252
 
 
 @RULE.check
@@ -54,12 +53,20 @@ def check(doc: SourceDoc) -> Iterator[Finding]:
 
 
 def key_problem(key: str) -> str | None:
-    """What is wrong with a label or annotation key, or None."""
-    if not QUALIFIED_NAME.fullmatch(key):
+    """What is wrong with a label or annotation key (``[prefix/]name``), or None."""
+    prefix, slash, name = key.rpartition("/")
+    if slash:
+        if "/" in prefix:
+            return "has more than one '/'"
+        if not DNS_SUBDOMAIN.fullmatch(prefix):
+            return f"has prefix {prefix!r}, which is not a lowercase DNS subdomain"
+        if len(prefix) > MAX_PREFIX:
+            return f"has a prefix of {len(prefix)} characters; at most {MAX_PREFIX} are allowed"
+    if len(name) > MAX_NAME:
+        return f"has a name of {len(name)} characters; at most {MAX_NAME} are allowed"
+    if not NAME.fullmatch(name):
         return (
-            "is not a qualified name: an optional lowercase DNS prefix and '/', then up to 63 "
-            "letters, digits, '-', '_' or '.', starting and ending with a letter or digit"
+            f"has name {name!r}: use letters, digits, '-', '_' and '.', starting and ending "
+            "with a letter or digit"
         )
-    if len(key.split("/")[0]) >= MAX_PREFIX:
-        return f"has a prefix longer than {MAX_PREFIX - 1} characters"
     return None
