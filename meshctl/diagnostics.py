@@ -95,6 +95,9 @@ class Finding:
     resource: ResourceRef | None = None
     istio_code: str | None = None
     related: tuple[Related, ...] = field(default=())
+    # A reference to something outside the inputs (open world): the driver reports it as
+    # info unless --closed-world says the inputs are the whole mesh.
+    unresolved: bool = False
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         loc = self.location

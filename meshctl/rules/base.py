@@ -34,12 +34,15 @@ from meshctl.diagnostics import FieldPath, Finding, Location, Related, Severity
 
 if TYPE_CHECKING:
     from meshctl.load.document import SourceDoc
+    from meshctl.model.origin import Origin
+    from meshctl.rules.context import Analysis
 
 CODE_RE = re.compile(r"^MSH\d{3}$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 DOC_SECTIONS = ("## Why it matters", "## Example", "## Fix")
 
 DocCheck = Callable[["SourceDoc"], Iterator[Finding]]
+AnalysisCheck = Callable[["Analysis"], Iterator[Finding]]
 
 
 @dataclass(eq=False)
@@ -53,7 +56,11 @@ class Rule:
     # a document check applies to; empty means the rule is raised by the loader or engine.
     kinds: frozenset[str] = field(default_factory=frozenset)
     default_enabled: bool = True
+    # Model collections an analysis rule reads (MeshModel attribute names); the driver
+    # skips a rule when all of them are empty, and a meta-test checks the declaration.
+    reads: frozenset[str] = field(default_factory=frozenset)
     check_fn: DocCheck | None = None
+    analyze_fn: AnalysisCheck | None = None
 
     def __post_init__(self) -> None:
         if not CODE_RE.match(self.code):
@@ -73,6 +80,10 @@ class Rule:
 
     def check(self, fn: DocCheck) -> DocCheck:
         self.check_fn = fn
+        return fn
+
+    def analysis(self, fn: AnalysisCheck) -> AnalysisCheck:
+        self.analyze_fn = fn
         return fn
 
     def finding(
@@ -96,3 +107,25 @@ class Rule:
     def at(self, doc: SourceDoc, path: FieldPath, message: str, *, key: bool = False) -> Finding:
         """A finding on the field at ``path`` of ``doc`` (its value, or its key with ``key=True``)."""
         return self.finding(message, doc.locate(path, key=key), doc.ref)
+
+    def on(
+        self,
+        origin: Origin,
+        message: str,
+        *,
+        key: bool = False,
+        related: tuple[Related, ...] = (),
+        unresolved: bool = False,
+    ) -> Finding:
+        """A finding on a model object's origin (the exact field it came from)."""
+        return Finding(
+            code=self.code,
+            rule=self.name,
+            severity=self.severity,
+            message=message,
+            location=origin.location(key=key),
+            resource=origin.ref,
+            istio_code=self.istio_code,
+            related=related,
+            unresolved=unresolved,
+        )

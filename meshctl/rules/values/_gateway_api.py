@@ -92,9 +92,19 @@ def filter_lists(doc: SourceDoc) -> Iterator[tuple[FieldPath, list[Any]]]:
 
 
 def filters(doc: SourceDoc) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
-    for path, items in filter_lists(doc):
-        for index, item in entries(items):
-            yield (*path, index), item
+    for path, rule in rules(doc):
+        yield from rule_filters(path, rule)
+
+
+def rule_filters(
+    path: FieldPath, rule: dict[str, Any]
+) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
+    """The filters of the rule at ``path``: its own, then its backendRefs'."""
+    for index, item in entries(rule.get("filters")):
+        yield (*path, "filters", index), item
+    for ref_index, ref in entries(rule.get("backendRefs")):
+        for index, item in entries(ref.get("filters")):
+            yield (*path, "backendRefs", ref_index, "filters", index), item
 
 
 # -- findings --------------------------------------------------------------------------------
@@ -104,12 +114,10 @@ def repeated(
     path: FieldPath,
     message: str,
     first: FieldPath,
-    *,
-    key: bool = False,
 ) -> Finding:
     """A finding on ``path`` with a note pointing at ``first``, the entry it repeats."""
     note = Related(f"first at {format_path(first)}", doc.locate(first))
-    return rule.finding(message, doc.locate(path, key=key), doc.ref, related=(note,))
+    return rule.finding(message, doc.locate(path), doc.ref, related=(note,))
 
 
 def same_target_conflicts(

@@ -5,8 +5,9 @@
 The API server rejects `tls` on an HTTP, TCP or UDP listener, a TLS listener without
 `tls`, an HTTPS listener in `Passthrough` mode, and a listener that terminates TLS
 (mode `Terminate`, the default) with neither `certificateRefs` nor `options` to
-find a certificate. An HTTPS listener without `tls` is accepted but never becomes
-ready: it has no certificate to serve. Two `tls.frontend.perPort` entries for one
+find a certificate. An HTTPS listener without `tls` gets past the API server, but
+the specification requires `tls` there and implementations mark the listener
+invalid: it has no certificate to serve. Two `tls.frontend.perPort` entries for one
 port are rejected too, as it would be unclear which client validation applies.
 
 ## Example

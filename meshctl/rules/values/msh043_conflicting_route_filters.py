@@ -42,6 +42,7 @@ from meshctl.rules.values._gateway_api import (
     kinds,
     mapping,
     repeated,
+    rule_filters,
     rules,
     text,
 )
@@ -132,7 +133,7 @@ def _replace_prefix_match(
     problem = _not_one_prefix_match(rule)
     if problem is None:
         return
-    for filter_path, item in _rule_filters(path, rule):
+    for filter_path, item in rule_filters(path, rule):
         for modifier in PATH_MODIFIERS:
             path_type = mapping(mapping(item.get(modifier)).get("path")).get("type")
             if path_type == "ReplacePrefixMatch":
@@ -155,13 +156,3 @@ def _not_one_prefix_match(rule: dict[str, Any]) -> str | None:
     if path_type != "PathPrefix":
         return f"its only match has path type {path_type}"
     return None
-
-
-def _rule_filters(
-    path: FieldPath, rule: dict[str, Any]
-) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
-    for index, item in entries(rule.get("filters")):
-        yield (*path, "filters", index), item
-    for ref_index, ref in entries(rule.get("backendRefs")):
-        for index, item in entries(ref.get("filters")):
-            yield (*path, "backendRefs", ref_index, "filters", index), item

@@ -57,13 +57,16 @@ DEFAULT_ROUTE_WEIGHT = 1
 def check(doc: SourceDoc) -> Iterator[Finding]:
     if doc.kind_key == TRAFFIC_SPLIT:
         backends = mapping(doc.data.get("spec")).get("backends")
-        if isinstance(backends, list) and backends:
-            if all(_quantity_is_zero(mapping(b).get("weight")) for b in backends):
-                yield RULE.at(
-                    doc,
-                    ("spec", "backends"),
-                    f"all {len(backends)} backends have weight 0, so no backend gets any traffic",
-                )
+        if (
+            isinstance(backends, list)
+            and backends
+            and all(_quantity_is_zero(mapping(b).get("weight")) for b in backends)
+        ):
+            yield RULE.at(
+                doc,
+                ("spec", "backends"),
+                f"all {len(backends)} backends have weight 0, so no backend gets any traffic",
+            )
         return
     for path, refs in find(doc.data, "spec.rules[].backendRefs"):
         if isinstance(refs, list) and refs and all(_route_weight(ref) == 0 for ref in refs):

@@ -39,7 +39,7 @@ from typing import Any
 from meshctl.diagnostics import FieldPath, Finding, Related, Severity, format_path
 from meshctl.load.document import SourceDoc
 from meshctl.rules.base import Rule
-from meshctl.rules.values._walk import mapping, number
+from meshctl.rules.values._walk import number
 
 RULE = Rule(
     "MSH070",

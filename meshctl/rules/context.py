@@ -1,0 +1,35 @@
+"""What an analysis rule sees: the mesh model, the service graph, and the run's options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from meshctl.diagnostics import Related
+from meshctl.model.mesh import MeshModel
+
+if TYPE_CHECKING:
+    from meshctl.graph import ServiceGraph
+    from meshctl.model.origin import Origin
+
+
+@dataclass
+class Analysis:
+    mesh: MeshModel
+    closed_world: bool = False
+    _graph: ServiceGraph | None = field(default=None, repr=False)
+
+    @cached_property
+    def graph(self) -> ServiceGraph:
+        from meshctl.graph import build
+
+        return self._graph if self._graph is not None else build(self.mesh)
+
+    def related(self, origin: Origin, message: str) -> Related:
+        """A pointer to another object: ``conflicts with VirtualService cart.shop``."""
+        return Related(f"{message} {origin.ref.display()}", origin.location())
+
+    def outside_inputs(self, namespace: str) -> bool:
+        """A namespace no input defines or uses: references into it are unresolved, not wrong."""
+        return not self.closed_world and not self.mesh.namespace_known(namespace)
