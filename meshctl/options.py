@@ -28,4 +28,6 @@ class Options:
     strict_kinds: bool = False
     config_file: str | None = None
     verbose: bool = False
+    closed_world: bool = False
+    mesh_config: str | None = None
     notes: tuple[str, ...] = field(default=())

@@ -12,6 +12,7 @@ import fnmatch
 import gc
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from dataclasses import dataclass, field
 
 from meshctl.diagnostics import Finding, Severity
@@ -20,12 +21,14 @@ from meshctl.load.discover import InputFile, discover
 from meshctl.load.document import SourceDoc
 from meshctl.load.reader import ReadResult, decode, read_text
 from meshctl.options import Options, Suppression
+from meshctl.rules.base import Rule
 from meshctl.rules.input import msh006_unused_suppression as unused_suppression
 from meshctl.rules.input import msh011_unknown_field as unknown_field
 from meshctl.validate.catalog import Catalog
 from meshctl.validate.checker import DocumentChecker
 
 MAX_STDIN = 512 * 1024 * 1024
+BLOCKING = frozenset({"MSH010"})  # a document with wrong types is not lowered into the model
 
 
 @dataclass
@@ -38,8 +41,13 @@ class RunResult:
     skipped_files: int = 0
     suppressed: int = 0
     notes: list[str] = field(default_factory=list)
-    sources: dict[str, list[str]] = field(default_factory=dict)  # lines of files with findings
+    texts: dict[str, str] = field(default_factory=dict)  # every input read, for source lines
     docs: list[SourceDoc] = field(default_factory=list)
+    lowerable: list[SourceDoc] = field(default_factory=list)  # checked, with sound types
+
+    def source_lines(self, file: str) -> list[str] | None:
+        text = self.texts.get(file)
+        return text.splitlines() if text is not None else None
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
@@ -102,7 +110,9 @@ def _collector_paused() -> Iterator[None]:
 
 def run_validate(options: Options, catalog: Catalog | None = None) -> RunResult:
     with _collector_paused():
-        return _run_validate(options, catalog)
+        result = _run_validate(options, catalog)
+        finish(result, options)
+        return result
 
 
 def _run_validate(options: Options, catalog: Catalog | None) -> RunResult:
@@ -126,16 +136,47 @@ def _run_validate(options: Options, catalog: Catalog | None) -> RunResult:
             checked = checker.check(doc)
             if checked.status == "checked":
                 result.resources += 1
+                if not any(f.code in BLOCKING for f in checked.findings):
+                    result.lowerable.append(doc)
             elif checked.status == "skipped":
                 result.skipped += 1
             file_findings.extend(checked.findings)
         result.docs.extend(read.docs)
-        if file_findings:
-            result.findings.extend(file_findings)
-            if text is not None:
-                result.sources[item.display] = text.splitlines()
-    finish(result, options)
+        result.findings.extend(file_findings)
+        if text is not None:
+            result.texts[item.display] = text
     return result
+
+
+def run_analyze(options: Options, catalog: Catalog | None = None) -> RunResult:
+    """validate, then lower -> graph -> rules on every document with sound types."""
+    from meshctl.lower import lower
+    from meshctl.lower.mesh_config import load_mesh_config
+    from meshctl.rules.context import Analysis
+    from meshctl.rules.registry import analysis_rules
+
+    mesh_config = load_mesh_config(Path(options.mesh_config)) if options.mesh_config else None
+    with _collector_paused():
+        result = _run_validate(options, catalog)
+        mesh = lower(result.lowerable, mesh_config)
+        analysis = Analysis(mesh, closed_world=options.closed_world)
+        for rule in analysis_rules():
+            if not _enabled(rule, options) or not _has_inputs(rule, mesh):
+                continue
+            assert rule.analyze_fn is not None
+            result.findings.extend(rule.analyze_fn(analysis))
+        finish(result, options)
+    return result
+
+
+def _enabled(rule: Rule, options: Options) -> bool:
+    if rule.default_enabled:
+        return _selected(rule.code, options)
+    return rule.code in options.select  # off-by-default rules run only when named
+
+
+def _has_inputs(rule: Rule, mesh: object) -> bool:
+    return not rule.reads or any(getattr(mesh, name) for name in rule.reads)
 
 
 def finish(result: RunResult, options: Options) -> None:
@@ -162,6 +203,10 @@ def finish(result: RunResult, options: Options) -> None:
 def _adjust(finding: Finding, options: Options) -> Finding:
     if options.allow_unknown_fields and finding.code == unknown_field.RULE.code:
         return dataclasses.replace(finding, severity=Severity.WARNING)
+    if finding.unresolved and not options.closed_world:
+        return dataclasses.replace(
+            finding, severity=Severity.INFO, message=f"{finding.message} (not among the inputs)"
+        )
     return finding
 
 

@@ -60,7 +60,7 @@ def _finding_lines(f: Finding, result: RunResult) -> list[list[Segment]]:
     for related in f.related:
         where = f" at {sanitize(related.location.short())}" if related.location else ""
         out.append([(f"  note: {sanitize(related.message)}{where}", "dim")])
-    source = result.sources.get(loc.file) if loc is not None else None
+    source = result.source_lines(loc.file) if loc is not None else None
     if loc is not None and source and 0 < loc.line <= len(source):
         text = sanitize(source[loc.line - 1].replace("\t", " "))
         caret = loc.column - 1

@@ -9,14 +9,38 @@ from functools import cache
 
 from meshctl.rules.base import Rule
 
-PACKAGES = ("meshctl.rules.input", "meshctl.rules.values")
+VALIDATE_PACKAGES = ("meshctl.rules.input", "meshctl.rules.values")
+ANALYZE_PACKAGES = (
+    "meshctl.rules.references",
+    "meshctl.rules.conflicts",
+    "meshctl.rules.routing",
+    "meshctl.rules.hygiene",
+)
+PACKAGES = VALIDATE_PACKAGES + ANALYZE_PACKAGES
 
 
 @cache
 def all_rules() -> tuple[Rule, ...]:
+    """Every rule, validate and analyze alike (imports every rule module)."""
+    return _load(PACKAGES)
+
+
+@cache
+def validate_rules() -> tuple[Rule, ...]:
+    """The rules `validate` runs: imports only the input and value-check modules."""
+    return _load(VALIDATE_PACKAGES)
+
+
+@cache
+def analysis_rules() -> tuple[Rule, ...]:
+    return tuple(r for r in _load(ANALYZE_PACKAGES) if r.analyze_fn is not None)
+
+
+@cache
+def _load(packages: tuple[str, ...]) -> tuple[Rule, ...]:
     rules: dict[str, Rule] = {}
     names: dict[str, str] = {}
-    for package_name in PACKAGES:
+    for package_name in packages:
         package = importlib.import_module(package_name)
         for info in pkgutil.iter_modules(package.__path__):
             if info.name.startswith("_"):
@@ -48,7 +72,7 @@ def by_code(code: str) -> Rule | None:
 def document_checks() -> dict[str, tuple[Rule, ...]]:
     """Value checks by the ``group/Kind`` they read."""
     table: dict[str, list[Rule]] = defaultdict(list)
-    for rule in all_rules():
+    for rule in validate_rules():
         if rule.check_fn is not None:
             for kind in rule.kinds:
                 table[kind].append(rule)

@@ -109,7 +109,7 @@ def build_result(findings: tuple[Finding, ...] = FINDINGS, shift: int = 0) -> Ru
         files=2,
         resources=len(read.docs),
         docs=list(read.docs),
-        sources={SHOP: (prefix + SHOP_TEXT).splitlines(), BROKEN: BROKEN_TEXT.splitlines()},
+        texts={SHOP: prefix + SHOP_TEXT, BROKEN: BROKEN_TEXT},
     )
 
 

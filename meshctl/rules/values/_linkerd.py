@@ -71,12 +71,14 @@ def ref_problem(ref: dict[str, Any], allowed: tuple[GroupKind, ...], field: str)
         return None
     group = ref_group(ref)
     groups = [t.group for t in allowed if t.kind.lower() == kind.lower()]
+    if groups == [CORE]:
+        return "group", f"{field} kind {kind} is in the core group; remove group {group!r}"
     if groups:
-        wanted = " or ".join(repr(g) if g != CORE else "'' (the core group)" for g in groups)
-        has = f"group {group!r}" if group != CORE else "no group (the core group)"
-        return "group", f"{field} kind {kind} has {has}; {kind} needs group {wanted}"
+        wanted = " or ".join(groups)
+        has = f"has group {group!r}" if group != CORE else "has no group, which Linkerd reads as the core group"
+        return "group", f"{field} kind {kind} needs group {wanted}, but it {has}"
     named = kind if group == CORE else f"{kind} ({group})"
-    return "kind", f"{field} kind {named} is not supported; it must be {listed([str(t) for t in allowed])}"
+    return "kind", f"{field} kind {named} is not supported here; use {listed([str(t) for t in allowed])}"
 
 
 def listed(names: list[str], last: str = "or") -> str:

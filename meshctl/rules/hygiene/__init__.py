@@ -1,0 +1,1 @@
+"""Analysis rules (MSH160-MSH199): conventions, injection, annotations and TLS hygiene."""

@@ -1,0 +1,1 @@
+"""Analysis rules (MSH100-MSH119): references to things that do not exist or do not fit."""

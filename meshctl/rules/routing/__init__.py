@@ -1,0 +1,1 @@
+"""Analysis rules (MSH140-MSH159): routing that is unreachable, shadowed or ineffective."""
