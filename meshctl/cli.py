@@ -99,18 +99,60 @@ def validate(
     debug: DebugOpt = False,
 ) -> None:
     """Check every document against meshctl's schemas and value rules."""
-    global _debug
-    _debug = debug
     from meshctl.pipeline import run_validate
 
+    _run("validate", run_validate, locals())
+
+
+@app.command()
+def analyze(
+    paths: PathsArg,
+    mesh_config: Annotated[
+        Optional[Path], typer.Option("--mesh-config", help="Istio MeshConfig (YAML or the istio ConfigMap).")
+    ] = None,
+    closed_world: Annotated[
+        bool, typer.Option("--closed-world", help="The inputs are the whole mesh: unresolved references are errors.")
+    ] = False,
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+    fail_on: FailOnOpt = None,
+    select: SelectOpt = None,
+    ignore: IgnoreOpt = None,
+    suppress: SuppressOpt = None,
+    exclude: ExcludeOpt = None,
+    allow_unknown_fields: UnknownOpt = False,
+    strict_kinds: StrictKindsOpt = False,
+    config: ConfigOpt = None,
+    no_config: NoConfigOpt = False,
+    color: ColorOpt = None,
+    verbose: VerboseOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Lower the mesh into one model and graph, and run the rule catalog (validation included)."""
+    from meshctl.pipeline import run_analyze
+
+    _run("analyze", run_analyze, locals())
+
+
+def _run(command: str, runner: Any, flags: dict[str, Any]) -> None:
+    """The body every checking command shares: options, run, reports, exit code."""
+    global _debug
+    _debug = flags["debug"]
     options = _options(
-        paths, fail_on, select, ignore, suppress, exclude,
-        allow_unknown_fields, strict_kinds, config, no_config,
+        flags["paths"], flags["fail_on"], flags["select"], flags["ignore"], flags["suppress"],
+        flags["exclude"], flags["allow_unknown_fields"], flags["strict_kinds"], flags["config"],
+        flags["no_config"],
     )
-    options = dataclasses.replace(options, verbose=verbose)
-    reports = _reports(format, output, paths)
-    result = run_validate(options)
-    _emit("validate", result, reports, color)
+    mesh_config = flags.get("mesh_config")
+    options = dataclasses.replace(
+        options,
+        verbose=flags["verbose"],
+        closed_world=bool(flags.get("closed_world")) or options.closed_world,
+        mesh_config=str(mesh_config) if mesh_config else options.mesh_config,
+    )
+    reports = _reports(flags["format"], flags["output"], flags["paths"])
+    result = runner(options)
+    _emit(command, result, reports, flags["color"])
     raise typer.Exit(_exit_code(result, options))
 
 
@@ -198,6 +240,11 @@ def _options(
         allow_unknown_fields=allow_unknown_fields or bool(settings.get("allow-unknown-fields", False)),
         strict_kinds=strict_kinds or bool(settings.get("strict-kinds", False)),
         config_file=str(config_path) if config_path else None,
+        closed_world=bool(settings.get("closed-world", False)),
+        mesh_config=(
+            str(config_path.parent / str(settings["mesh-config"]))
+            if config_path is not None and "mesh-config" in settings else None
+        ),
     )
 
 

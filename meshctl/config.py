@@ -9,6 +9,8 @@ suppress:                   # like --suppress
 exclude: ["charts/*/values.yaml", "vendor/*"]
 allow-unknown-fields: false
 strict-kinds: false
+closed-world: false         # analyze: the inputs are the whole mesh
+mesh-config: mesh.yaml      # analyze: Istio MeshConfig (relative to this file)
 ```
 The command line overrides every key. An unknown key is an error naming it.
 """
@@ -31,6 +33,8 @@ KEYS = {
     "exclude": list,
     "allow-unknown-fields": bool,
     "strict-kinds": bool,
+    "closed-world": bool,
+    "mesh-config": str,
 }
 
 

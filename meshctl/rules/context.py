@@ -31,5 +31,13 @@ class Analysis:
         return Related(f"{message} {origin.ref.display()}", origin.location())
 
     def outside_inputs(self, namespace: str) -> bool:
-        """A namespace no input defines or uses: references into it are unresolved, not wrong."""
-        return not self.closed_world and not self.mesh.namespace_known(namespace)
+        """Do the inputs leave ``namespace``'s contents unknown (open world)?
+
+        True when no Namespace object, Service or workload of that namespace is among the
+        inputs: a reference into it is then *unresolved* (reported as info), not wrong.
+        With --closed-world the inputs are the whole mesh and nothing is outside them.
+        """
+        if self.closed_world:
+            return False
+        mesh = self.mesh
+        return not (namespace in mesh.namespaces or mesh.services_in(namespace) or mesh.workloads_in(namespace))

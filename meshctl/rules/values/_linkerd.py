@@ -151,9 +151,9 @@ def _explain(exc: Exception) -> str:
     _, _, fragment = error.partition(": ")
     for prefix, construct in _UNSUPPORTED:
         if fragment.startswith(prefix):
-            return f"{construct} ({prefix}) is not supported (RE2 syntax)"
+            return f"{prefix} ({construct}) is not supported in RE2 syntax, which Linkerd uses"
     if error.startswith("invalid escape sequence") and fragment[1:2].isdigit():
-        return f"backreference {fragment} is not supported (RE2 syntax)"
+        return f"backreference {fragment} is not supported in RE2 syntax, which Linkerd uses"
     return f"it is not valid RE2 syntax: {error}"
 
 

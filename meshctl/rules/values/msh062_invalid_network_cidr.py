@@ -98,9 +98,15 @@ def _parsed(value: object) -> Network | str | None:
 
 def _exception_problem(cidr: Network, excluded: Network) -> str | None:
     if cidr.version != excluded.version:
-        return f"except entry {excluded} is IPv{excluded.version}, but cidr {cidr} is IPv{cidr.version}"
+        return (
+            f"except entry {excluded} is IPv{excluded.version}, so it is not inside "
+            f"IPv{cidr.version} cidr {cidr}; Linkerd rejects it"
+        )
     if not excluded.subnet_of(cidr):  # type: ignore[arg-type]  # same family, checked above
         return f"except entry {excluded} is not inside cidr {cidr}; Linkerd rejects it"
     if excluded == cidr:
-        return f"except entry {excluded} covers all of cidr {cidr}, so the network matches no address"
+        return (
+            f"except entry {excluded} covers all of cidr {cidr}, so the network would match "
+            "no address; Linkerd rejects it"
+        )
     return None

@@ -45,23 +45,30 @@ DEFAULT_DOMAIN = "svc.cluster.local"
 
 @RULE.check
 def check(doc: SourceDoc) -> Iterator[Finding]:
-    name = doc.name
+    name = doc.name.rstrip(".")
     if not name:
         return
     problem = _problem(name, doc.namespace or "<namespace>")
     if problem:
-        yield RULE.at(doc, ("metadata", "name"), f"ServiceProfile name {name!r} {problem}")
+        yield RULE.at(
+            doc,
+            ("metadata", "name"),
+            f"ServiceProfile name {doc.name!r} {problem[0]}, so Linkerd never uses the profile; "
+            f"name it {problem[1]}",
+        )
 
 
-def _problem(name: str, namespace: str) -> str | None:
-    labels = name.rstrip(".").split(".")
+def _problem(name: str, namespace: str) -> tuple[str, str] | None:
+    """What is wrong with ``name`` and the name it likely means, or None."""
+    labels = name.split(".")
+    service = labels[0]
+    usual = f"{service}.{namespace}.{DEFAULT_DOMAIN}"
     if len(labels) == 1:
-        return f"is not a fully qualified name; Linkerd looks up {name}.{namespace}.{DEFAULT_DOMAIN}"
+        return "is not a fully qualified name", usual
     if labels[-1] == "svc":
         if len(labels) == 3:
-            return f"has no cluster domain; Linkerd looks up {name.rstrip('.')}.cluster.local"
-        return "is not of the form <service>.<namespace>.svc.cluster.local"
-    if name.rstrip(".").endswith(f".{DEFAULT_DOMAIN}") and len(labels) != 5:
-        service = labels[0]
-        return f"is not of the form <service>.<namespace>.{DEFAULT_DOMAIN} (for example {service}.{namespace}.{DEFAULT_DOMAIN})"
+            return "has no cluster domain", f"{name}.cluster.local"
+        return "is not of the form <service>.<namespace>.svc.<cluster domain>", usual
+    if name.endswith(f".{DEFAULT_DOMAIN}") and len(labels) != len(usual.split(".")):
+        return f"is not of the form <service>.<namespace>.{DEFAULT_DOMAIN}", usual
     return None

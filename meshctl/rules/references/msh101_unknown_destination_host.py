@@ -1,0 +1,85 @@
+"""A route sends traffic to a host that no Service or ServiceEntry defines.
+
+## Why it matters
+The sidecar has no cluster for that host, so every request the route sends there
+fails with 503 (`NR`/`UH`), and a mirror to it silently mirrors nothing. The most
+common causes are a typo, a short name used from another namespace (short names are
+resolved in the *route's* namespace), and a missing ServiceEntry for an external host.
+This is what `istioctl analyze` reports as IST0101 (ReferencedResourceNotFound).
+
+## Example
+```yaml
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: bookinfo}
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - destination: {host: reveiws}      # no such Service
+```
+
+## Fix
+Correct the host, write the full name (`ratings.prod.svc.cluster.local`) for a
+Service in another namespace, or add a ServiceEntry for an external host. A host in
+a namespace none of the inputs describe is reported as unresolved (info) unless
+`--closed-world` is given.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+
+from meshctl.diagnostics import Finding, Severity
+from meshctl.model import hosts
+from meshctl.model.objects import Backend, Route
+from meshctl.rules.base import Rule
+from meshctl.rules.context import Analysis
+
+RULE = Rule(
+    "MSH101", "unknown-destination-host", Severity.ERROR, __doc__, istio_code="IST0101",
+    reads=frozenset({"routes"}),
+)
+
+
+@RULE.analysis
+def check(ctx: Analysis) -> Iterator[Finding]:
+    for route in ctx.mesh.routes:
+        if route.source_kind != "VirtualService":
+            continue
+        for rule in route.rules:
+            for backend in rule.backends:
+                yield from _check(ctx, route, backend, "destination")
+            for mirror in rule.mirrors:
+                yield from _check(ctx, route, mirror, "mirror")
+
+
+def _check(ctx: Analysis, route: Route, backend: Backend, role: str) -> Iterator[Finding]:
+    mesh = ctx.mesh
+    host = backend.fqdn
+    if not host or "*" in host or mesh.services_for(host) or _declared(ctx, route, host):
+        return
+    service = hosts.split_service_fqdn(host, mesh.domain)
+    shown = f"{backend.host!r}" + (f" ({host})" if host != backend.host else "")
+    if service is not None and ctx.outside_inputs(service[1]):
+        yield RULE.on(
+            backend.host_origin, f"{role} host {shown} is in namespace {service[1]!r}", unresolved=True
+        )
+        return
+    message = f"{role} host {shown} matches no Service or ServiceEntry"
+    known = [s.fqdn for s in mesh.services] + [h for e in mesh.service_entries for h in e.hosts]
+    close = difflib.get_close_matches(host, known, n=1, cutoff=0.8)
+    if close:
+        message += f"; did you mean {close[0]!r}?"
+    elif service is None and "." in backend.host and not backend.host.endswith(mesh.domain):
+        message += "; an external host needs a ServiceEntry"
+    yield RULE.on(backend.host_origin, message)
+
+
+def _declared(ctx: Analysis, route: Route, host: str) -> bool:
+    """A ServiceEntry (exact or wildcard) visible from the route's namespace declares it."""
+    return any(
+        hosts.visible(entry.export_to, entry.namespace, route.namespace)
+        for entry in ctx.mesh.entries_for(host)
+    )
