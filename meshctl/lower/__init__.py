@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterable
 
 from meshctl.load.document import SourceDoc
 from meshctl.lower import gateway_api, istio, k8s, linkerd
-from meshctl.lower.context import Lowering
+from meshctl.lower.context import Lowering, labels
 from meshctl.model.mesh import MeshModel
-from meshctl.model.objects import MeshConfig
+from meshctl.model.objects import MeshConfig, ResourceMeta
+from meshctl.model.origin import Origin
 
 Lowerer = Callable[[SourceDoc, Lowering], None]
 
@@ -28,6 +29,13 @@ def lower(docs: Iterable[SourceDoc], mesh_config: MeshConfig | None = None) -> M
         namespace = doc.namespace
         if namespace:
             model.mentioned_namespaces.add(namespace)
+        meta = doc.metadata
+        model.resources.append(
+            ResourceMeta(
+                doc.api_version, doc.kind, doc.name, namespace,
+                labels(meta.get("labels")), labels(meta.get("annotations")), Origin(doc),
+            )
+        )
         lowerer = LOWERERS.get(doc.kind_key)
         if lowerer is not None:
             lowerer(doc, ctx)

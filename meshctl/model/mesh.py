@@ -26,6 +26,7 @@ from meshctl.model.objects import (
     PeerAuthentication,
     ReferenceGrant,
     RequestAuthentication,
+    ResourceMeta,
     Route,
     Secret,
     Service,
@@ -53,6 +54,7 @@ def selects(selector: Labels | None, labels: Labels) -> bool:
 @dataclass
 class MeshModel:
     mesh_config: MeshConfig = field(default_factory=MeshConfig)
+    resources: list[ResourceMeta] = field(default_factory=list)  # every lowered document
     namespaces: dict[str, Namespace] = field(default_factory=dict)
     services: list[Service] = field(default_factory=list)
     workloads: list[Workload] = field(default_factory=list)

@@ -35,6 +35,20 @@ class Protocol(enum.Enum):
         return self in (Protocol.HTTP, Protocol.HTTP2, Protocol.GRPC)
 
 
+# -- every resource ---------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class ResourceMeta:
+    """The metadata of every lowered input resource, whatever its kind (annotation checks)."""
+
+    api_version: str
+    kind: str
+    name: str
+    namespace: str | None  # None for cluster-scoped kinds and documents without one
+    labels: Labels
+    annotations: Labels
+    origin: Origin
+
+
 # -- Kubernetes -------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False)
 class Namespace:

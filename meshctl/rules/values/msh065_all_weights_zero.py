@@ -62,19 +62,17 @@ def check(doc: SourceDoc) -> Iterator[Finding]:
             and backends
             and all(_quantity_is_zero(mapping(b).get("weight")) for b in backends)
         ):
-            yield RULE.at(
-                doc,
-                ("spec", "backends"),
-                f"all {len(backends)} backends have weight 0, so no backend gets any traffic",
-            )
+            message = f"{_all(len(backends), 'backends')} weight 0, so no backend gets any traffic"
+            yield RULE.at(doc, ("spec", "backends"), message)
         return
     for path, refs in find(doc.data, "spec.rules[].backendRefs"):
         if isinstance(refs, list) and refs and all(_route_weight(ref) == 0 for ref in refs):
-            yield RULE.at(
-                doc,
-                path,
-                f"all {len(refs)} backendRefs have weight 0, so requests matching this rule fail",
-            )
+            message = f"{_all(len(refs), 'backendRefs')} weight 0, so requests matching this rule fail"
+            yield RULE.at(doc, path, message)
+
+
+def _all(count: int, what: str) -> str:
+    return f"all {count} {what} have" if count > 1 else f"the only entry of {what} has"
 
 
 def _quantity_is_zero(value: object) -> bool:
