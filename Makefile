@@ -15,7 +15,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 ## demo: set up and run meshctl on the bundled demo mesh
 demo: $(STAMP)
-	-$(BIN)/meshctl validate testdata/demo/
+	-$(BIN)/meshctl analyze testdata/demo/
 
 ## test: set up and run the whole test suite
 test: $(STAMP)

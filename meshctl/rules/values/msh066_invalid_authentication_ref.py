@@ -99,8 +99,10 @@ def _limits(doc: SourceDoc, path: FieldPath, refs: list[Any]) -> Iterator[Findin
             continue
         if any(targets(ref, kind) for kind in _IDENTITIES):
             slot, what = "identity", "client identity (MeshTLSAuthentication or ServiceAccount)"
+            instead = "list several identities in one MeshTLSAuthentication"
         elif targets(ref, NETWORK_AUTHENTICATION):
             slot, what = "network", "NetworkAuthentication"
+            instead = "list several networks in one NetworkAuthentication"
         else:
             continue
         first = firsts.setdefault(slot, index)
@@ -108,7 +110,7 @@ def _limits(doc: SourceDoc, path: FieldPath, refs: list[Any]) -> Iterator[Findin
             where = (*path, first)
             yield RULE.finding(
                 f"requiredAuthenticationRefs[{index}] is a second {what}; an AuthorizationPolicy "
-                f"takes at most one, as all its references must hold at once",
+                f"takes at most one (all its references must hold at once): {instead}",
                 doc.locate((*path, index)),
                 doc.ref,
                 related=(Related(f"the first is {format_path(where)}", doc.locate(where)),),

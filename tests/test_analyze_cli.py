@@ -1,0 +1,120 @@
+"""`meshctl analyze` as users run it: validation included, open and closed world,
+mesh config, determinism."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+
+from meshctl.errors import InputError, UsageError
+from meshctl.lower.mesh_config import load_mesh_config
+from tests.conftest import run_meshctl
+
+MESH = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: cart, namespace: shop}
+spec:
+  selector: {app: cart}
+  ports: [{name: http, port: 8080}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: cart, namespace: shop}
+spec:
+  hosts: [cart]
+  http:
+  - route:
+    - destination: {host: payments.billing.svc.cluster.local}
+    timout: 5s
+"""
+
+
+def test_analyze_reports_validation_and_analysis_findings(tmp_path: Path) -> None:
+    (tmp_path / "mesh.yaml").write_text(MESH)
+    run = run_meshctl("analyze", "-f", "json", str(tmp_path))
+    report = json.loads(run.stdout)
+    codes = [(f["code"], f["severity"]) for f in report["findings"]]
+    assert ("MSH011", "error") in codes
+    assert ("MSH101", "info") in codes  # billing is not among the inputs: unresolved
+    assert run.code == 1  # the unknown field
+
+
+def test_closed_world_makes_unresolved_references_errors(tmp_path: Path) -> None:
+    (tmp_path / "mesh.yaml").write_text(MESH.replace("    timout: 5s\n", ""))
+    open_world = run_meshctl("analyze", str(tmp_path))
+    assert open_world.code == 0
+    assert "info MSH101" in open_world.stdout and "(not among the inputs)" in open_world.stdout
+    closed = run_meshctl("analyze", "--closed-world", str(tmp_path))
+    assert closed.code == 1
+    assert "error MSH101" in closed.stdout
+    (tmp_path / ".meshctl.yaml").write_text("closed-world: true\n")
+    assert run_meshctl("analyze", ".", cwd=tmp_path).code == 1
+
+
+def test_output_is_byte_identical_whatever_the_input_order(tmp_path: Path) -> None:
+    demo = Path(__file__).resolve().parent.parent / "testdata" / "demo"
+    files = sorted(str(p) for p in demo.rglob("*.yaml"))
+    first = run_meshctl("analyze", "-f", "json", *files)
+    shuffled = files[:]
+    random.Random(7).shuffle(shuffled)
+    second = run_meshctl("analyze", "-f", "json", *shuffled)
+    assert first.stdout == second.stdout
+    assert json.loads(first.stdout)["findings"]
+
+
+def test_mesh_config_reads_meshconfig_and_the_istio_configmap(tmp_path: Path) -> None:
+    raw = tmp_path / "mesh.yaml"
+    raw.write_text("rootNamespace: mesh-root\ntrustDomain: example.org\ndefaultProviders:\n  accessLogging: [envoy]\n")
+    config = load_mesh_config(raw)
+    assert (config.root_namespace, config.trust_domain, config.default_access_log_providers) == (
+        "mesh-root", "example.org", ("envoy",)
+    )
+    cm = tmp_path / "cm.yaml"
+    cm.write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: istio, namespace: istio-system}\n"
+        "data:\n  mesh: |-\n    rootNamespace: other-root\n    enableAutoMtls: false\n"
+    )
+    config = load_mesh_config(cm)
+    assert config.root_namespace == "other-root" and config.enable_auto_mtls is False
+    with pytest.raises(InputError):
+        load_mesh_config(tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rootNamespace: [\n")
+    with pytest.raises(UsageError):
+        load_mesh_config(bad)
+
+
+def test_mesh_config_flag_errors_exit_with_input_code(tmp_path: Path) -> None:
+    (tmp_path / "mesh.yaml").write_text(MESH)
+    run = run_meshctl("analyze", "--mesh-config", str(tmp_path / "nope.yaml"), str(tmp_path / "mesh.yaml"))
+    assert run.code == 3
+    assert "no such mesh config file" in run.stderr
+
+
+def test_documents_with_wrong_types_are_reported_but_not_analysed(tmp_path: Path) -> None:
+    broken = MESH.replace("hosts: [cart]", "hosts: cart")  # a string where a list belongs
+    (tmp_path / "mesh.yaml").write_text(broken)
+    run = run_meshctl("analyze", "-f", "json", str(tmp_path))
+    codes = {f["code"] for f in json.loads(run.stdout)["findings"]}
+    assert "MSH010" in codes
+    assert "MSH101" not in codes  # the VirtualService was not lowered
+    assert "Traceback" not in run.stderr
+
+
+def test_analyze_on_the_corpus_does_not_crash(tmp_path: Path) -> None:
+    from tests.conftest import CORPUS
+
+    if not CORPUS.is_dir():
+        pytest.skip("corpus not beside the checkout")
+    run = run_meshctl("analyze", "-f", "json", "--fail-on", "never", str(CORPUS))
+    assert run.code == 0, run.stderr
+    assert json.loads(run.stdout)["summary"]["resources"] > 1500
