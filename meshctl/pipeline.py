@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from dataclasses import dataclass, field
 
-from meshctl.diagnostics import Finding, Severity
+from meshctl.diagnostics import Finding, ResourceRef, Severity
 from meshctl.errors import InputError
 from meshctl.load.discover import InputFile, discover
 from meshctl.load.document import SourceDoc
@@ -25,7 +25,7 @@ from meshctl.rules.base import Rule
 from meshctl.rules.input import msh006_unused_suppression as unused_suppression
 from meshctl.rules.input import msh011_unknown_field as unknown_field
 from meshctl.validate.catalog import Catalog
-from meshctl.validate.checker import DocumentChecker
+from meshctl.validate.checker import DocumentChecker, ignored_by_annotations
 
 MAX_STDIN = 512 * 1024 * 1024
 BLOCKING = frozenset({"MSH010"})  # a document with wrong types is not lowered into the model
@@ -160,13 +160,22 @@ def run_analyze(options: Options, catalog: Catalog | None = None) -> RunResult:
         result = _run_validate(options, catalog)
         mesh = lower(result.lowerable, mesh_config)
         analysis = Analysis(mesh, closed_world=options.closed_world)
+        annotations = {(d.file, d.ref): d.annotations for d in result.lowerable if d.annotations}
         for rule in analysis_rules():
             if not _enabled(rule, options) or not _has_inputs(rule, mesh):
                 continue
             assert rule.analyze_fn is not None
-            result.findings.extend(rule.analyze_fn(analysis))
+            for finding in rule.analyze_fn(analysis):
+                if not ignored_by_annotations(annotations.get(_doc_key(finding), {}), finding):
+                    result.findings.append(finding)
         finish(result, options)
     return result
+
+
+def _doc_key(finding: Finding) -> tuple[str, ResourceRef] | None:
+    if finding.location is None or finding.resource is None:
+        return None
+    return (finding.location.file, finding.resource)
 
 
 def _enabled(rule: Rule, options: Options) -> bool:

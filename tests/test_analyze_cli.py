@@ -118,3 +118,13 @@ def test_analyze_on_the_corpus_does_not_crash(tmp_path: Path) -> None:
     run = run_meshctl("analyze", "-f", "json", "--fail-on", "never", str(CORPUS))
     assert run.code == 0, run.stderr
     assert json.loads(run.stdout)["summary"]["resources"] > 1500
+
+
+def test_annotations_suppress_analysis_findings(tmp_path: Path) -> None:
+    quiet = MESH.replace("    timout: 5s\n", "").replace(
+        "metadata: {name: cart, namespace: shop}\nspec:\n  hosts",
+        "metadata:\n  name: cart\n  namespace: shop\n  annotations: {meshctl.io/ignore: MSH1*}\nspec:\n  hosts",
+    )
+    (tmp_path / "mesh.yaml").write_text(quiet)
+    report = json.loads(run_meshctl("analyze", "-f", "json", "--closed-world", str(tmp_path)).stdout)
+    assert report["findings"] == []

@@ -105,17 +105,19 @@ def _unless_ignored(doc: SourceDoc, findings: list[Finding]) -> list[Finding]:
     """Drop findings the resource itself suppresses by annotation."""
     if not findings:
         return findings
-    annotations = doc.annotations
+    return [f for f in findings if not ignored_by_annotations(doc.annotations, f)]
+
+
+def ignored_by_annotations(annotations: dict[str, object], finding: Finding) -> bool:
+    """``meshctl.io/ignore: "MSH011,MSH2*"`` by code glob; Istio's annotation by Istio code."""
     ours = annotations.get(IGNORE_ANNOTATION)
     istio = annotations.get(ISTIO_SUPPRESS_ANNOTATION)
-    if not isinstance(ours, str) and not isinstance(istio, str):
-        return findings
-    patterns = [p.strip() for p in ours.split(",") if p.strip()] if isinstance(ours, str) else []
-    istio_codes = [p.strip() for p in istio.split(",")] if isinstance(istio, str) else []
-
-    def ignored(f: Finding) -> bool:
-        if any(fnmatch.fnmatchcase(f.code, p) for p in patterns):
+    if isinstance(ours, str):
+        patterns = [p.strip() for p in ours.split(",") if p.strip()]
+        if any(fnmatch.fnmatchcase(finding.code, p) for p in patterns):
             return True
-        return "*" in istio_codes or (f.istio_code is not None and f.istio_code in istio_codes)
-
-    return [f for f in findings if not ignored(f)]
+    if isinstance(istio, str):
+        codes = [p.strip() for p in istio.split(",")]
+        if "*" in codes or (finding.istio_code is not None and finding.istio_code in codes):
+            return True
+    return False

@@ -17,6 +17,7 @@ both RE2 dialects. (MSH022's helper is not reused: its limits and messages are I
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ GATEWAY = "gateway.networking.k8s.io"
 CORE = "core"
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+KIND = re.compile(r"[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +65,15 @@ def targets(ref: dict[str, Any], target: GroupKind) -> bool:
     )
 
 
-def ref_problem(ref: dict[str, Any], allowed: tuple[GroupKind, ...], field: str) -> tuple[str, str] | None:
+def ref_problem(
+    ref: dict[str, Any], allowed: tuple[GroupKind, ...], field: str
+) -> tuple[str, str] | None:
     """Why ``ref`` names none of ``allowed``, with the field to point at ("kind" or
     "group"); None when it names one of them, or has no kind to judge."""
     kind = ref.get("kind")
-    if not isinstance(kind, str) or any(targets(ref, target) for target in allowed):
+    if not isinstance(kind, str) or not KIND.fullmatch(kind):
+        return None  # not a kind name at all: the schema reports it
+    if any(targets(ref, target) for target in allowed):
         return None
     group = ref_group(ref)
     groups = [t.group for t in allowed if t.kind.lower() == kind.lower()]
@@ -75,10 +81,17 @@ def ref_problem(ref: dict[str, Any], allowed: tuple[GroupKind, ...], field: str)
         return "group", f"{field} kind {kind} is in the core group; remove group {group!r}"
     if groups:
         wanted = " or ".join(groups)
-        has = f"has group {group!r}" if group != CORE else "has no group, which Linkerd reads as the core group"
+        has = (
+            f"has group {group!r}"
+            if group != CORE
+            else "has no group, which Linkerd reads as the core group"
+        )
         return "group", f"{field} kind {kind} needs group {wanted}, but it {has}"
     named = kind if group == CORE else f"{kind} ({group})"
-    return "kind", f"{field} kind {named} is not supported here; use {listed([str(t) for t in allowed])}"
+    return (
+        "kind",
+        f"{field} kind {named} is not supported here; use {listed([str(t) for t in allowed])}",
+    )
 
 
 def listed(names: list[str], last: str = "or") -> str:
@@ -103,7 +116,9 @@ def network(text: str) -> Network:
         raise ValueError(f"prefix length {prefix!r} is not a number")
     bits = ip.max_prefixlen
     if int(prefix) > bits:
-        raise ValueError(f"prefix length /{int(prefix)} is longer than the {bits} bits of an IPv{ip.version} address")
+        raise ValueError(
+            f"prefix length /{int(prefix)} is longer than the {bits} bits of an IPv{ip.version} address"
+        )
     return ipaddress.ip_network(f"{ip}/{int(prefix)}", strict=False)
 
 

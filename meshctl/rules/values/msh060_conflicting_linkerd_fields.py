@@ -52,6 +52,8 @@ RULE = Rule(
 
 # Server versions without externalWorkloadSelector (the schema reports it as unknown there).
 _SELECTOR_ONLY_SERVERS = ("v1alpha1", "v1beta1")
+SELECTOR_FIELDS = ("matchLabels", "matchExpressions")
+CLIENT_FIELDS = frozenset({"networks", "unauthenticated", "meshTLS"})
 
 
 @RULE.check
@@ -63,48 +65,73 @@ def check(doc: SourceDoc) -> Iterator[Finding]:
     elif kind == SERVER_AUTHORIZATION:
         yield from _server_authorization(doc, spec)
     elif kind == MESH_TLS_AUTHENTICATION:
-        yield from _both(doc, ("spec",), spec, "identities", "identityRefs", "list identities one way")
+        yield from _both(
+            doc, ("spec",), spec, "identities", "identityRefs", "list identities one way"
+        )
 
 
 def _server(doc: SourceDoc, spec: dict[str, Any]) -> Iterator[Finding]:
     if doc.version not in _SELECTOR_ONLY_SERVERS:
         yield from _both(
-            doc, ("spec",), spec, "podSelector", "externalWorkloadSelector",
+            doc,
+            ("spec",),
+            spec,
+            "podSelector",
+            "externalWorkloadSelector",
             "a Server selects either pods or external workloads",
         )
-    elif doc.version == "v1alpha1" and isinstance(spec.get("podSelector"), dict):
-        selector = spec["podSelector"]
-        path = ("spec", "podSelector")
-        yield from _both(
-            doc, path, selector, "matchLabels", "matchExpressions",
-            "a v1alpha1 Server's podSelector takes exactly one of them",
+        return
+    selector = spec.get("podSelector")
+    if doc.version != "v1alpha1" or not isinstance(selector, dict):
+        return
+    path = ("spec", "podSelector")
+    labels, expressions = SELECTOR_FIELDS
+    yield from _both(
+        doc,
+        path,
+        selector,
+        labels,
+        expressions,
+        "a v1alpha1 Server's podSelector takes exactly one of them",
+    )
+    # Only known keys: a misspelt one is the schema's to report (MSH011).
+    if not any(present(selector, f) for f in SELECTOR_FIELDS) and set(selector) <= set(
+        SELECTOR_FIELDS
+    ):
+        yield RULE.at(
+            doc,
+            path,
+            "a v1alpha1 Server's podSelector needs matchLabels or matchExpressions "
+            "(an empty selector is only allowed from v1beta1 on)",
         )
-        if not present(selector, "matchLabels") and not present(selector, "matchExpressions"):
-            yield RULE.at(
-                doc, path,
-                "a v1alpha1 Server's podSelector needs matchLabels or matchExpressions "
-                "(an empty selector is only allowed from v1beta1 on)",
-            )
 
 
 def _server_authorization(doc: SourceDoc, spec: dict[str, Any]) -> Iterator[Finding]:
     server = spec.get("server")
     if isinstance(server, dict):
-        yield from _both(doc, ("spec", "server"), server, "name", "selector", "pick Servers one way")
+        yield from _both(
+            doc, ("spec", "server"), server, "name", "selector", "pick Servers one way"
+        )
     client = spec.get("client")
     if not isinstance(client, dict):
         return
     path: FieldPath = ("spec", "client")
     if present(client, "meshTLS") and client.get("unauthenticated") is True:
         yield RULE.at(
-            doc, (*path, "unauthenticated"),
+            doc,
+            (*path, "unauthenticated"),
             "unauthenticated: true and meshTLS are both set; Linkerd rejects an authorization "
             "that admits unauthenticated clients and also asks for mesh TLS",
             key=True,
         )
-    elif not present(client, "meshTLS") and client.get("unauthenticated") is not True:
+    elif (
+        not present(client, "meshTLS")
+        and client.get("unauthenticated") in (None, False)
+        and set(client) <= CLIENT_FIELDS  # else a misspelt field the schema reports
+    ):
         yield RULE.at(
-            doc, path,
+            doc,
+            path,
             "client needs meshTLS or unauthenticated: true; without either Linkerd ignores "
             "the authorization",
         )
@@ -113,7 +140,8 @@ def _server_authorization(doc: SourceDoc, spec: dict[str, Any]) -> Iterator[Find
         for field in ("identities", "serviceAccounts"):
             if items(mesh_tls.get(field)):
                 yield RULE.at(
-                    doc, (*path, "meshTLS", field),
+                    doc,
+                    (*path, "meshTLS", field),
                     f"unauthenticatedTLS: true and {field} are both set; Linkerd rejects "
                     "client identities on an authorization that requires none",
                     key=True,
@@ -124,7 +152,9 @@ def _both(
     doc: SourceDoc, path: FieldPath, obj: dict[str, Any], first: str, second: str, why: str
 ) -> Iterator[Finding]:
     if present(obj, first) and present(obj, second):
-        note = Related(f"{first} is set at {format_path((*path, first))}", doc.locate((*path, first), key=True))
+        note = Related(
+            f"{first} is set at {format_path((*path, first))}", doc.locate((*path, first), key=True)
+        )
         yield RULE.finding(
             f"{first} and {second} are both set; {why}",
             doc.locate((*path, second), key=True),

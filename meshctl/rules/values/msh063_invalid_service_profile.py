@@ -77,7 +77,9 @@ def _request(doc: SourceDoc, path: FieldPath, condition: Any, depth: int) -> Ite
     if isinstance(pattern, str):
         problem = regex_problem(pattern)
         if problem:
-            yield RULE.at(doc, (*path, "pathRegex"), f"pathRegex {shown(pattern)} is invalid: {problem}")
+            yield RULE.at(
+                doc, (*path, "pathRegex"), f"pathRegex {shown(pattern)} is invalid: {problem}"
+            )
     negated = condition.get("not")
     if isinstance(negated, list):
         yield RULE.at(
@@ -108,10 +110,14 @@ def _response(doc: SourceDoc, path: FieldPath, condition: Any, depth: int) -> It
             yield from _response(doc, item_path, item, depth + 1)
 
 
-def _empty(doc: SourceDoc, path: FieldPath, condition: dict[str, Any], fields: tuple[str, ...]) -> Iterator[Finding]:
+def _empty(
+    doc: SourceDoc, path: FieldPath, condition: dict[str, Any], fields: tuple[str, ...]
+) -> Iterator[Finding]:
     # A condition with only unknown keys has a misspelt field the schema reports (MSH011).
     if not any(present(condition, field) for field in fields) and set(condition) <= set(fields):
-        yield RULE.at(doc, path, f"condition sets no field; it needs at least one of {listed(list(fields))}")
+        yield RULE.at(
+            doc, path, f"condition sets no field; it needs at least one of {listed(list(fields))}"
+        )
 
 
 def _status(doc: SourceDoc, path: FieldPath, status: dict[str, Any]) -> Iterator[Finding]:
@@ -120,7 +126,9 @@ def _status(doc: SourceDoc, path: FieldPath, status: dict[str, Any]) -> Iterator
         # 0 is unset; above 599 is the schema's to report.
         if value is not None and 0 < value < MIN_STATUS:
             yield RULE.at(
-                doc, (*path, field), f"status {field} {value} is not an HTTP status; use 100 to 599 (or 0 for unset)"
+                doc,
+                (*path, field),
+                f"status {field} {value} is not an HTTP status; use 100 to 599 (or 0 for unset)",
             )
     if low and high and high < low:
         yield RULE.at(doc, (*path, "max"), f"status range max {high} is below min {low}")

@@ -87,7 +87,9 @@ def _path(doc: SourceDoc, path: FieldPath, match: dict[str, Any]) -> Iterator[Fi
             yield RULE.at(doc, (*path, "value"), f"path regex {shown(value)} is invalid: {problem}")
     elif kind in ("Exact", "PathPrefix") and not value.startswith("/"):
         yield RULE.at(
-            doc, (*path, "value"), f"{kind} path {shown(value)} must start with '/' (an absolute path)"
+            doc,
+            (*path, "value"),
+            f"{kind} path {shown(value)} must start with '/' (an absolute path)",
         )
 
 
@@ -96,7 +98,11 @@ def _values(
 ) -> Iterator[Finding]:
     entries = match.get(field)
     for entry_path, entry in find(entries, "[]", (*path, field)):
-        if isinstance(entry, dict) and entry.get("type") == REGEX and isinstance(entry.get("value"), str):
+        if (
+            isinstance(entry, dict)
+            and entry.get("type") == REGEX
+            and isinstance(entry.get("value"), str)
+        ):
             problem = regex_problem(entry["value"])
             if problem:
                 message = f"{what} regex {shown(entry['value'])} is invalid: {problem}"

@@ -67,7 +67,9 @@ def check(doc: SourceDoc) -> Iterator[Finding]:
         return
     for path, refs in find(doc.data, "spec.rules[].backendRefs"):
         if isinstance(refs, list) and refs and all(_route_weight(ref) == 0 for ref in refs):
-            message = f"{_all(len(refs), 'backendRefs')} weight 0, so requests matching this rule fail"
+            message = (
+                f"{_all(len(refs), 'backendRefs')} weight 0, so requests matching this rule fail"
+            )
             yield RULE.at(doc, path, message)
 
 

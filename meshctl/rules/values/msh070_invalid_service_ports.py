@@ -130,7 +130,9 @@ def _repeated(
             yield _again(doc, path, index, first, field, message)
 
 
-def _again(doc: SourceDoc, path: FieldPath, index: int, first: int, field: str, message: str) -> Finding:
+def _again(
+    doc: SourceDoc, path: FieldPath, index: int, first: int, field: str, message: str
+) -> Finding:
     first_path = (*path, first)
     return RULE.finding(
         message,

@@ -151,11 +151,19 @@ def _requirements(selector: dict[str, Any]) -> list[Requirement] | None:
 
 
 def _requirement(expression: dict[str, Any]) -> Requirement | None:
-    key, operator, values = expression.get("key"), expression.get("operator"), expression.get("values")
+    key, operator, values = (
+        expression.get("key"),
+        expression.get("operator"),
+        expression.get("values"),
+    )
     if not isinstance(key, str) or not isinstance(operator, str):
         return None
     if operator in ("In", "NotIn"):
-        if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
+        if (
+            not isinstance(values, list)
+            or not values
+            or not all(isinstance(v, str) for v in values)
+        ):
             return None
         return Requirement(key, operator, tuple(values))
     if operator in ("Exists", "DoesNotExist") and not values:
