@@ -71,3 +71,45 @@ def test_rule_is_silent_on_near_miss(rule) -> None:
     assert _validation_errors(result) == [], "the fixture itself must validate clean"
     assert result.resources > 0
     assert _findings(result, rule.code) == []
+
+
+# MeshModel methods and the collections they read; `reads` is declared in collections.
+INDEXES = {
+    "services_for": "services", "services_in": "services", "service": "services",
+    "entries_for": "service_entries", "workloads_in": "workloads", "workloads_selected": "workloads",
+    "workloads_of": "workloads", "has_workloads": "workloads", "policies_for": "destination_policies",
+    "gateways_named": "gateways", "has_secret": "secrets", "has_secrets": "secrets",
+    "has_service_account": "service_accounts",
+}
+NEUTRAL = {"mesh_config", "domain", "namespaces", "mentioned_namespaces", "namespace_known", "index"}
+
+
+class _Recorder:
+    """A MeshModel stand-in that records which parts of the model a rule touches."""
+
+    def __init__(self, mesh: object) -> None:
+        self._mesh = mesh
+        self.touched: set[str] = set()
+
+    def __getattr__(self, name: str) -> object:
+        self.touched.add(INDEXES.get(name, name))
+        return getattr(self._mesh, name)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.code for r in RULES])
+def test_declared_reads_are_what_the_rule_touches(rule) -> None:
+    from meshctl.lower import lower
+    from meshctl.pipeline import run_validate
+    from meshctl.rules.context import Analysis
+
+    folder = FIXTURES / rule.code
+    validated = run_validate(Options(paths=(str(folder / "bad.yaml"),)))
+    mesh = lower(validated.lowerable)
+    recorder = _Recorder(mesh)
+    analysis = Analysis(recorder)  # type: ignore[arg-type]
+    # The context's own helpers (open-world reasoning) are not the rule's reads.
+    analysis.outside_inputs = Analysis(mesh).outside_inputs  # type: ignore[method-assign]
+    list(rule.analyze_fn(analysis))
+    touched = recorder.touched - NEUTRAL
+    assert set(rule.reads) <= touched, "declared but never read"
+    assert touched <= set(rule.reads) | {"resources"}, "read but not declared"

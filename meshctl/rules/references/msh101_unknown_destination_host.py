@@ -39,7 +39,7 @@ from meshctl.rules.context import Analysis
 
 RULE = Rule(
     "MSH101", "unknown-destination-host", Severity.ERROR, __doc__, istio_code="IST0101",
-    reads=frozenset({"routes"}),
+    reads=frozenset({"routes", "services", "service_entries"}),
 )
 
 

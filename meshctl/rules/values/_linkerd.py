@@ -117,7 +117,8 @@ def network(text: str) -> Network:
     bits = ip.max_prefixlen
     if int(prefix) > bits:
         raise ValueError(
-            f"prefix length /{int(prefix)} is longer than the {bits} bits of an IPv{ip.version} address"
+            f"prefix length /{int(prefix)} is longer than the {bits} bits "
+            f"of an IPv{ip.version} address"
         )
     return ipaddress.ip_network(f"{ip}/{int(prefix)}", strict=False)
 
@@ -156,7 +157,10 @@ def regex_problem(pattern: str) -> str | None:
         return _explain(exc)
     escape = _rust_rejected_escape(pattern)
     if escape:
-        return f"{_RUST_REJECTS[escape]} is not supported by Rust's regex crate, which Linkerd's proxy uses"
+        return (
+            f"{_RUST_REJECTS[escape]} is not supported by Rust's regex crate, "
+            "which Linkerd's proxy uses"
+        )
     return None
 
 

@@ -68,7 +68,8 @@ def check(doc: SourceDoc) -> Iterator[Finding]:
                 doc,
                 ("spec", "ports"),
                 f"a Service of type {service_type} needs at least one port "
-                "(only headless Services, clusterIP: None, and ExternalName Services may have none)",
+                "(only headless Services, clusterIP: None, and ExternalName Services "
+                "may have none)",
             )
         return
     if not isinstance(ports, list):

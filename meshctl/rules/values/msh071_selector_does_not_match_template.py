@@ -10,6 +10,9 @@ generates its own selector unless `manualSelector: true` is set; a hand-written
 selector without it is rejected ("`selector` not auto-generated"), and with it the
 selector is required and must match the template too.
 
+A workload with neither a selector nor template labels is taken for a patch or an
+excerpt (a kustomize overlay, a docs snippet) and is not reported.
+
 ## Example
 ```yaml
 apiVersion: apps/v1
@@ -60,14 +63,15 @@ def check(doc: SourceDoc) -> Iterator[Finding]:
     if not isinstance(spec, dict):
         return
     selector = spec.get("selector")
+    labels = mapping(mapping(mapping(spec.get("template")).get("metadata")).get("labels"))
     if doc.kind_key == JOB:
         problem = _job_problem(selector, manual=spec.get("manualSelector") is True)
     else:
-        problem = _workload_problem(selector, doc.kind)
+        problem = _workload_problem(selector, doc.kind, labelled=bool(labels))
     if problem:
         yield RULE.at(doc, SELECTOR, problem, key=True)
     elif isinstance(selector, dict):
-        yield from _mismatch(doc, spec, selector)
+        yield from _mismatch(doc, selector, labels)
 
 
 def _job_problem(selector: object, *, manual: bool) -> str | None:
@@ -81,16 +85,18 @@ def _job_problem(selector: object, *, manual: bool) -> str | None:
     return None
 
 
-def _workload_problem(selector: object, kind: str) -> str | None:
-    if selector is None:
+def _workload_problem(selector: object, kind: str, *, labelled: bool) -> str | None:
+    # Without a selector or template labels the document is a patch or an excerpt.
+    if selector is None and labelled:
         return f"a {kind} needs a selector that matches its pod template labels"
     if isinstance(selector, dict) and _is_empty(selector):
         return f"an empty selector is not allowed for a {kind}"
     return None
 
 
-def _mismatch(doc: SourceDoc, spec: dict[str, Any], selector: dict[str, Any]) -> Iterator[Finding]:
-    labels = mapping(mapping(mapping(spec.get("template")).get("metadata")).get("labels"))
+def _mismatch(
+    doc: SourceDoc, selector: dict[str, Any], labels: dict[str, Any]
+) -> Iterator[Finding]:
     if not all(isinstance(value, str) for value in labels.values()):
         return  # the schema reports labels that are not strings
     unmet = next((r for r in _requirements(selector) or () if not r.holds(labels)), None)
