@@ -142,7 +142,7 @@ def _repeated(
 
 def _redirect(doc: SourceDoc, path: FieldPath, modifier: dict[str, Any]) -> Iterator[Finding]:
     kind = modifier.get("type")
-    if kind not in PATH_FIELDS:
+    if not isinstance(kind, str) or kind not in PATH_FIELDS:
         return
     wanted = PATH_FIELDS[kind]
     other = next(field for field in PATH_FIELDS.values() if field != wanted)
