@@ -250,6 +250,8 @@ def _options(
 
 def _codes(prefixes: tuple[str, ...], flag: str) -> tuple[str, ...]:
     """Code prefixes for --select/--ignore; one that matches no code is a usage error."""
+    if not prefixes:
+        return ()
     from meshctl.rules.registry import all_rules
 
     codes = [r.code for r in all_rules()]

@@ -51,7 +51,7 @@ RULE = Rule(
 )
 
 # Server versions without externalWorkloadSelector (the schema reports it as unknown there).
-_SELECTOR_ONLY_SERVERS = ("v1alpha1", "v1beta1")
+SELECTOR_ONLY_SERVERS = ("v1alpha1", "v1beta1")
 SELECTOR_FIELDS = ("matchLabels", "matchExpressions")
 CLIENT_FIELDS = frozenset({"networks", "unauthenticated", "meshTLS"})
 
@@ -66,12 +66,17 @@ def check(doc: SourceDoc) -> Iterator[Finding]:
         yield from _server_authorization(doc, spec)
     elif kind == MESH_TLS_AUTHENTICATION:
         yield from _both(
-            doc, ("spec",), spec, "identities", "identityRefs", "list identities one way"
+            doc,
+            ("spec",),
+            spec,
+            "identities",
+            "identityRefs",
+            "a MeshTLSAuthentication lists identities one way (write two for both)",
         )
 
 
 def _server(doc: SourceDoc, spec: dict[str, Any]) -> Iterator[Finding]:
-    if doc.version not in _SELECTOR_ONLY_SERVERS:
+    if doc.version not in SELECTOR_ONLY_SERVERS:
         yield from _both(
             doc,
             ("spec",),
@@ -94,10 +99,9 @@ def _server(doc: SourceDoc, spec: dict[str, Any]) -> Iterator[Finding]:
         expressions,
         "a v1alpha1 Server's podSelector takes exactly one of them",
     )
-    # Only known keys: a misspelt one is the schema's to report (MSH011).
-    if not any(present(selector, f) for f in SELECTOR_FIELDS) and set(selector) <= set(
-        SELECTOR_FIELDS
-    ):
+    # A selector with other keys has a misspelt field the schema reports (MSH011).
+    known = set(selector) <= set(SELECTOR_FIELDS)
+    if known and not any(present(selector, field) for field in SELECTOR_FIELDS):
         yield RULE.at(
             doc,
             path,
@@ -110,7 +114,12 @@ def _server_authorization(doc: SourceDoc, spec: dict[str, Any]) -> Iterator[Find
     server = spec.get("server")
     if isinstance(server, dict):
         yield from _both(
-            doc, ("spec", "server"), server, "name", "selector", "pick Servers one way"
+            doc,
+            ("spec", "server"),
+            server,
+            "name",
+            "selector",
+            "a ServerAuthorization picks its Servers by name or by selector",
         )
     client = spec.get("client")
     if not isinstance(client, dict):

@@ -11,8 +11,9 @@ rejects the profile when:
   field at all, so it would match nothing meaningful;
 - a response `status` range has a `min` or `max` below 100, or `max` below `min`
   (0 means unset);
-- a request condition's `not` is a list: Linkerd reads it as one condition (the CRD
-  schema admits a list, the webhook does not).
+- a request condition's `not` is a list: Linkerd reads it as one condition. At the
+  top of a route's `condition` the CRD, on the contrary, takes only a list, so a
+  `not` there is refused either way; nested under `all` or `any` it works.
 
 ## Example
 ```yaml
@@ -30,8 +31,8 @@ spec:
 
 ## Fix
 Rewrite the regex in RE2 syntax (here `/api/list`, or list the allowed paths), give
-every condition at least one field, and write status ranges as `min <= max`, both
-between 100 and 599.
+every condition at least one field, write status ranges as `min <= max`, both
+between 100 and 599, and negate as `all: [{not: {...}}]`.
 """
 
 from __future__ import annotations
@@ -81,13 +82,11 @@ def _request(doc: SourceDoc, path: FieldPath, condition: Any, depth: int) -> Ite
                 doc, (*path, "pathRegex"), f"pathRegex {shown(pattern)} is invalid: {problem}"
             )
     negated = condition.get("not")
+    if negated is not None:
+        problem = _negation_problem(negated, top=depth == 0)
+        if problem:
+            yield RULE.at(doc, (*path, "not"), problem, key=True)
     if isinstance(negated, list):
-        yield RULE.at(
-            doc,
-            (*path, "not"),
-            "not is a list, but Linkerd reads it as a single condition and rejects the profile; "
-            "wrap the conditions in `any` (not any of them) or `all` (not all of them)",
-        )
         for index, item in enumerate(negated):
             yield from _request(doc, (*path, "not", index), item, depth + 1)
     else:
@@ -95,6 +94,25 @@ def _request(doc: SourceDoc, path: FieldPath, condition: Any, depth: int) -> Ite
     for combinator in ("all", "any"):
         for item_path, item in find(condition, f"{combinator}[]", path):
             yield from _request(doc, item_path, item, depth + 1)
+
+
+def _negation_problem(negated: object, *, top: bool) -> str | None:
+    """Why Linkerd refuses a request condition's ``not``, or None.
+
+    The CRD types the ``not`` of a route's top-level condition as a list (and leaves
+    nested conditions untyped), while Linkerd reads every ``not`` as one condition.
+    """
+    if top:
+        return (
+            "a not at the top of a route condition is always rejected: the CRD takes only a "
+            "list there and Linkerd only a single condition; nest it, as all: [{not: ...}]"
+        )
+    if isinstance(negated, list):
+        return (
+            "not is a list, but Linkerd reads it as a single condition and rejects the "
+            "profile; write not: {any: [...]} to negate several conditions"
+        )
+    return None
 
 
 def _response(doc: SourceDoc, path: FieldPath, condition: Any, depth: int) -> Iterator[Finding]:
