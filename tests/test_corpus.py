@@ -43,6 +43,16 @@ KNOWN = {
         "conformance placeholder PLACEHOLDER_UNUSABLE_ADDRS in an IPAddress field (substituted at test time)",
     ("gateway-api/conformance/tests/gateway-static-addresses.yaml", "MSH050", 23):
         "conformance placeholder PLACEHOLDER_USABLE_ADDRS in an IPAddress field (substituted at test time)",
+    ("linkerd/linkerd2/cli-inject/inject_gettest_deployment.good.golden.yml", "MSH071", 6):
+        "a linkerd-inject fixture: apps/v1 Deployment without spec.selector (the API server rejects it)",
+    ("linkerd/linkerd2/cli-inject/inject_gettest_deployment.good.golden.yml", "MSH071", 275):
+        "the same fixture, second Deployment",
+    ("linkerd/linkerd2/cli-inject/inject_gettest_deployment.good.input.yml", "MSH071", 6):
+        "the fixture's input: Deployment without spec.selector",
+    ("linkerd/linkerd2/cli-inject/inject_gettest_deployment.good.input.yml", "MSH071", 28):
+        "the fixture's input, second Deployment",
+    ("linkerd/website-docs/2-edge/tasks/adding-non-kubernetes-workloads.yaml", "MSH062", 17):
+        "docs placeholder `ip: $machine_IP` where an IP address belongs",
 }
 # Warnings the corpus earns: deprecated API versions and fields it really uses.
 ALLOWED_WARNINGS = {"MSH012", "MSH013"}

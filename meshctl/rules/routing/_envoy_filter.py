@@ -30,7 +30,9 @@ from meshctl.model.origin import Origin
 
 INSERTS = frozenset({"INSERT_BEFORE", "INSERT_AFTER"})
 REPLACEABLE = ("HTTP_FILTER", "NETWORK_FILTER", "VIRTUAL_HOST")  # VIRTUAL_HOST: accepted by Istio's code
+FILTERS = ("HTTP_FILTER", "NETWORK_FILTER", "LISTENER_FILTER")
 ROUTE_LEVEL = ("ROUTE_CONFIGURATION", "HTTP_ROUTE")  # ADD and REMOVE are ignored there
+Pinned = tuple[EnvoyFilterConfig, EnvoyPatch]
 
 
 def patches(mesh: MeshModel) -> Iterator[tuple[EnvoyFilterConfig, int, EnvoyPatch]]:
@@ -62,7 +64,7 @@ def operation_origin(patch: EnvoyPatch) -> Origin:
 
 def describe(index: int, patch: EnvoyPatch) -> str:
     """``configPatches[0] (INSERT_BEFORE on HTTP_FILTER, filter 'envoy.filters.http.router')``."""
-    named = f", filter {patch.filter_name!r}" if patch.filter_name else ""
+    named = f", filter {patch.filter_name!r}" if patch.filter_name and patch.apply_to in FILTERS else ""
     return f"configPatches[{index}] ({patch.operation} on {patch.apply_to}{named})"
 
 
@@ -71,12 +73,12 @@ class PinnedPatches:
 
     def __init__(self, mesh: MeshModel) -> None:
         self.root = mesh.mesh_config.root_namespace
-        self._by_name: dict[str, list[tuple[EnvoyFilterConfig, EnvoyPatch]]] = defaultdict(list)
+        self._by_name: dict[str, list[Pinned]] = defaultdict(list)
         for envoy_filter, _, patch in patches(mesh):
             if patch.proxy_version and patch.filter_name:
                 self._by_name[patch.filter_name].append((envoy_filter, patch))
 
-    def elsewhere(self, envoy_filter: EnvoyFilterConfig, patch: EnvoyPatch) -> list[tuple[EnvoyFilterConfig, EnvoyPatch]]:
+    def elsewhere(self, envoy_filter: EnvoyFilterConfig, patch: EnvoyPatch) -> list[Pinned]:
         """Other pinned patches of the same filter name that can reach the same proxies.
 
         A filter in the root namespace reaches every namespace; others reach their own.

@@ -48,6 +48,6 @@ def check(ctx: Analysis) -> Iterator[Finding]:
         if patch.operation == "REPLACE" and patch.apply_to and patch.apply_to not in REPLACEABLE:
             yield RULE.on(
                 operation_origin(patch),
-                f"{describe(index, patch)}: Istio ignores REPLACE on {patch.apply_to}, it supports it only on "
-                f"{', '.join(REPLACEABLE)}; use MERGE, or REMOVE and ADD",
+                f"{describe(index, patch)}: Istio ignores REPLACE on {patch.apply_to} (it replaces only "
+                f"{', '.join(REPLACEABLE[:-1])} and {REPLACEABLE[-1]} entries); use MERGE, or REMOVE and ADD",
             )

@@ -1,4 +1,4 @@
-"""An unprioritized EnvoyFilter patches, relative to others, a filter another patch pins to a proxyVersion.
+r"""An unprioritized EnvoyFilter patches, relative to others, a filter another patch pins to a proxyVersion.
 
 ## Why it matters
 A patch with `match.proxy.proxyVersion` applies only to proxies of that version. When
@@ -75,7 +75,7 @@ def check(ctx: Analysis) -> Iterator[Finding]:
             operation_origin(patch),
             f"{describe(index, patch)} depends on the order EnvoyFilters are applied in, this EnvoyFilter "
             f"sets no priority, and another patch of {patch.filter_name!r} is pinned to proxyVersion "
-            f"{other.proxy_version!r}, so the patch may stop applying when proxies are upgraded; "
+            f"'{other.proxy_version}', so the patch may stop applying when proxies are upgraded; "
             "set spec.priority or use INSERT_FIRST or ADD",
             related=tuple(ctx.related(o.origin.at("match", "proxy", "proxyVersion"), "pinned by")
                           for _, o in others),

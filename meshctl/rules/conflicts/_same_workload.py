@@ -1,0 +1,190 @@
+"""Which objects select the same workload, found by index rather than by comparing pairs.
+
+Sidecars, Telemetries and Istio Gateways conflict when two of them apply to one pod. Two
+ways to know that they do:
+
+* through the inputs' workloads: each workload is matched against the selectors via a
+  label index (the candidates of a selector's rarest label pair), and the objects that
+  select one workload form a group (``by_workload``);
+* through the selectors alone, when the workloads are not among the inputs: equal
+  selectors select the same pods, and so does a selector that is a subset of another (it
+  selects every pod the other one does) (``by_selector``).
+
+Objects and workloads that share kind, namespace and name are one object written twice
+(alternative manifests of a sample, say): a group only counts distinct ones.
+
+>>> show_selector({"app": "reviews", "version": "v1"})
+'{app: reviews, version: v1}'
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Generic, Protocol, TypeVar
+
+from meshctl.model.mesh import selects
+from meshctl.model.objects import Workload
+from meshctl.rules.context import Analysis
+
+Labels = dict[str, str]
+# Selectors with more items than this are compared for equality only (2**n subsets).
+MAX_SUBSET_ITEMS = 8
+
+
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def namespace(self) -> str: ...
+
+
+T = TypeVar("T", bound=Named)
+Selector = Callable[[T], "Labels | None"]
+
+
+def identity(obj: Named) -> tuple[str, str]:
+    return (obj.namespace, obj.name)
+
+
+def distinct(objects: Iterable[Named]) -> int:
+    return len({identity(o) for o in objects})
+
+
+def show_selector(selector: Labels | None) -> str:
+    return "{" + ", ".join(f"{k}: {v}" for k, v in (selector or {}).items()) + "}"
+
+
+def show_workloads(workloads: Sequence[Workload]) -> str:
+    """``Deployment reviews-v1.bookinfo`` (and how many more)."""
+    first = workloads[0]
+    more = len(workloads) - 1
+    return f"{first.kind} {first.name}.{first.namespace}" + (f" (and {more} more)" if more else "")
+
+
+class WorkloadIndex:
+    """Workloads by label pair; the first of several same-named manifests only."""
+
+    def __init__(self, workloads: Iterable[Workload]) -> None:
+        self.workloads: list[Workload] = []
+        seen: set[tuple[str, str, str]] = set()
+        for w in workloads:
+            key = (w.namespace, w.kind, w.name)
+            if key not in seen:
+                seen.add(key)
+                self.workloads.append(w)
+        self._by_label: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for position, w in enumerate(self.workloads):
+            for pair in w.labels.items():
+                self._by_label[pair].append(position)
+
+    def selected(self, selector: Labels | None) -> list[int]:
+        """Positions of the workloads ``selector`` picks (an empty selector picks all)."""
+        if not selector:
+            return list(range(len(self.workloads)))
+        shortest = min((self._by_label.get(pair, []) for pair in selector.items()), key=len)
+        return [p for p in shortest if selects(selector, self.workloads[p].labels)]
+
+
+@dataclass(frozen=True)
+class Group(Generic[T]):
+    """Objects that all select the same pods: ``workloads`` of the inputs, or () when the
+    selectors alone say so."""
+
+    members: tuple[T, ...]
+    workloads: tuple[Workload, ...]
+
+
+def by_workload(items: Sequence[T], selector: Selector[T], index: WorkloadIndex) -> list[Group[T]]:
+    """One group per set of objects selecting a workload together (two or more distinct)."""
+    selecting: dict[int, list[int]] = defaultdict(list)  # workload position -> item positions
+    for i, item in enumerate(items):
+        for position in index.selected(selector(item)):
+            selecting[position].append(i)
+    groups: dict[tuple[int, ...], list[Workload]] = {}
+    for position in sorted(selecting):
+        members = tuple(selecting[position])
+        if distinct(items[i] for i in members) > 1:
+            groups.setdefault(members, []).append(index.workloads[position])
+    return [Group(tuple(items[i] for i in members), tuple(ws)) for members, ws in groups.items()]
+
+
+def by_selector(items: Sequence[T], selector: Selector[T]) -> list[Group[T]]:
+    """For each selector S, the objects whose selector is S or a subset of it (they all
+    select S's pods), when two or more distinct ones are."""
+    by_items: dict[frozenset[tuple[str, str]], list[int]] = defaultdict(list)
+    for i, item in enumerate(items):
+        by_items[frozenset((selector(item) or {}).items())].append(i)
+    groups: list[Group[T]] = []
+    seen: set[tuple[int, ...]] = set()
+    for key in by_items:
+        members = tuple(sorted(i for sub in _subsets(key) for i in by_items.get(sub, ())))
+        if members not in seen and distinct(items[i] for i in members) > 1:
+            seen.add(members)
+            groups.append(Group(tuple(items[i] for i in members), ()))
+    return groups
+
+
+def _subsets(key: frozenset[tuple[str, str]]) -> Iterator[frozenset[tuple[str, str]]]:
+    if len(key) > MAX_SUBSET_ITEMS:
+        yield key
+        yield frozenset()
+        return
+    ordered = sorted(key)
+    for size in range(len(ordered) + 1):
+        for combo in combinations(ordered, size):
+            yield frozenset(combo)
+
+
+@dataclass(frozen=True)
+class Conflict(Generic[T]):
+    """``item`` selects pods that each of ``others`` selects too."""
+
+    item: T
+    others: tuple[T, ...]
+    workloads: tuple[Workload, ...]  # the shared workloads of the inputs; () when inferred
+    unresolved: bool  # inferred from the selectors: the namespace's workloads are not in the inputs
+
+
+def namespace_conflicts(ctx: Analysis, items: Sequence[T], selector: Selector[T]) -> Iterator[Conflict[T]]:
+    """Namespace-scoped selectors (Sidecar, Telemetry) that select a common workload.
+
+    With workloads of the namespace among the inputs, only those count. Without any, equal
+    or nested selectors are reported as unresolved (nothing with --closed-world: the
+    namespace then has no pods to conflict over).
+    """
+    by_namespace: dict[str, list[T]] = defaultdict(list)
+    for item in items:
+        by_namespace[item.namespace].append(item)
+    for namespace, members in by_namespace.items():
+        if distinct(members) < 2:
+            continue
+        workloads = ctx.mesh.workloads_in(namespace)
+        if workloads:
+            yield from conflicts(by_workload(members, selector, WorkloadIndex(workloads)), unresolved=False)
+        elif not ctx.closed_world:
+            yield from conflicts(by_selector(members, selector), unresolved=True)
+
+
+def conflicts(groups: Iterable[Group[T]], *, unresolved: bool) -> Iterator[Conflict[T]]:
+    """Each object of the groups with every distinct other object it shares pods with."""
+    others: dict[int, dict[tuple[str, str], T]] = {}
+    shared: dict[int, dict[int, Workload]] = {}
+    items: dict[int, T] = {}
+    for group in groups:
+        for member in group.members:
+            key = id(member)
+            items.setdefault(key, member)
+            rivals = others.setdefault(key, {})
+            for other in group.members:
+                if identity(other) != identity(member):
+                    rivals.setdefault(identity(other), other)
+            workloads = shared.setdefault(key, {})
+            for w in group.workloads:
+                workloads.setdefault(id(w), w)
+    for key, member in items.items():
+        if others[key]:
+            yield Conflict(member, tuple(others[key].values()), tuple(shared[key].values()), unresolved)

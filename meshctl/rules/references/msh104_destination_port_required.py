@@ -1,0 +1,68 @@
+"""A route's destination has no port, and its Service or ServiceEntry exposes several.
+
+## Why it matters
+When a destination leaves out `port`, Istio takes the host's only port if it has one;
+otherwise it uses the port the request arrived on. That works for a sidecar whose
+listener port is one of the destination's ports, but not at a gateway (the listener is
+the gateway's 80 or 443) nor when the destination host differs from the routed one: the
+proxy then looks for a cluster that does not exist and answers 503 (`NC`/`NR`). Which
+port the traffic lands on is left to chance, so Istio requires the port whenever the
+destination exposes more than one. This is what `istioctl analyze` reports as IST0112
+(VirtualServiceDestinationPortSelectorRequired).
+
+## Example
+```yaml
+apiVersion: v1
+kind: Service
+metadata: {name: checkout, namespace: shop}
+spec:
+  selector: {app: checkout}
+  ports:
+  - {name: http, port: 8080}
+  - {name: grpc, port: 9090}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: checkout, namespace: shop}
+spec:
+  hosts: [checkout]
+  http:
+  - route:
+    - destination: {host: checkout}     # 8080 or 9090?
+```
+
+## Fix
+Set `destination.port.number` to one of the ports the message lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from meshctl.diagnostics import Finding, Severity
+from meshctl.rules.base import Rule
+from meshctl.rules.context import Analysis
+from meshctl.rules.references._destinations import destinations, served_by
+
+RULE = Rule(
+    "MSH104", "destination-port-required", Severity.ERROR, __doc__, istio_code="IST0112",
+    reads=frozenset({"routes", "services", "service_entries"}),
+)
+
+
+@RULE.analysis
+def check(ctx: Analysis) -> Iterator[Finding]:
+    for route, backend, role in destinations(ctx.mesh):
+        if backend.port is not None:
+            continue
+        served = served_by(ctx.mesh, route, backend.fqdn)
+        if served is None:
+            continue  # an unknown host is MSH101's finding
+        if served.fewest_ports < 2:
+            continue  # one port (or none): Istio takes it
+        yield RULE.on(
+            backend.host_origin,
+            f"{role} {backend.host!r} has no port, and {served.describe()} exposes "
+            f"{', '.join(served.ports.values())}: set port.number",
+            related=(ctx.related(served.origin, "ports are declared by"),),
+        )

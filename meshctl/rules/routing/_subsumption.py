@@ -1,0 +1,378 @@
+"""When one VirtualService match covers another (MSH140, MSH141).
+
+A match *covers* a later one when every request the later one accepts, in every proxy
+the later one is applied to, is accepted by the earlier one too: the later match can
+then never be the one that selects its rule. The answer is only ``True`` when that is
+certain; anything meshctl cannot decide (regexes other than identical ones, mixed
+case-sensitivity, inverted presence checks, gateway names it cannot resolve) is
+``False``, so the rules built on it report no false positives.
+
+>>> from meshctl.model.objects import MatchType, StringMatch
+>>> string_covers(StringMatch(MatchType.PREFIX, "/api"), StringMatch(MatchType.EXACT, "/api/v1"), PATH)
+True
+>>> string_covers(StringMatch(MatchType.REGEX, "/api/.*"), StringMatch(MatchType.EXACT, "/api/v1"), PATH)
+False
+
+How Istio applies a VirtualService (``route.BuildHTTPRoutesForVirtualService``): for
+each proxy, a match whose ``gateways`` (or, without gateways, ``sourceLabels`` and
+``sourceNamespace``) exclude the proxy, or whose ``port`` is not the listener's, is
+dropped; the rest become Envoy routes in order, and the first route that matches wins.
+Rules of TCP and TLS routes carry ``destinationSubnets`` and per-match ``sniHosts`` the
+model does not keep, so only a TCP/TLS rule without any match is known to take
+everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from meshctl.model.objects import MatchType, RequestMatch, Route, RouteRule, StringMatch
+
+MESH = "mesh"
+PATH, HEADER, QUERY = "path", "header", "query"
+_ANY_REGEX = frozenset({".*", "^.*$", "(.*)"})
+_ANY_PATH_REGEX = _ANY_REGEX | {"/.*", "^/.*$"}
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+# -- gateways --------------------------------------------------------------------------
+def gateway_key(written: str, namespace: str) -> str:
+    """Istio's ResolveGatewayName: ``name``, ``./name``, ``ns/name``, legacy ``name.ns[.svc...]``.
+
+    >>> gateway_key("bookinfo-gateway", "default"), gateway_key("./gw", "shop"), gateway_key("gw.ingress", "shop")
+    ('default/bookinfo-gateway', 'shop/gw', 'ingress/gw')
+    """
+    if written == MESH:
+        return MESH
+    if "/" in written:
+        ns, _, name = written.partition("/")
+        return f"{namespace if ns in ('.', '') else ns}/{name}"
+    if "." in written:
+        name, _, rest = written.partition(".")
+        return f"{rest.partition('.')[0]}/{name}"
+    return f"{namespace}/{written}"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The proxies a VirtualService applies to: its gateway keys, or None for a delegate
+    (which inherits the gateways of the route that delegates to it)."""
+
+    namespace: str
+    gateways: frozenset[str] | None
+
+    @classmethod
+    def of(cls, route: Route) -> Scope:
+        if not route.hosts:
+            return cls(route.namespace, None)
+        if not route.parents:
+            return cls(route.namespace, frozenset({MESH}))
+        keys = set()
+        for parent in route.parents:
+            if parent.kind == MESH:
+                keys.add(MESH)
+            elif parent.namespace in (".", "", route.namespace):
+                keys.add(gateway_key(parent.name, route.namespace))
+            else:
+                keys.add(f"{parent.namespace}/{parent.name}")
+        return cls(route.namespace, frozenset(keys))
+
+    def contexts(self, match: RequestMatch) -> frozenset[str] | None:
+        """The gateway keys the match applies at; None: wherever the route applies."""
+        if not match.gateways:
+            return self.gateways
+        named = frozenset(gateway_key(g, self.namespace) for g in match.gateways)
+        return named if self.gateways is None else named & self.gateways
+
+
+# -- one condition -----------------------------------------------------------------------
+def _lower(value: str) -> str:
+    return value.translate(_ASCII_LOWER)
+
+
+def _case_blind(sm: StringMatch) -> bool:
+    """Does the match really ignore case (a value without ASCII letters does not care)?"""
+    return sm.ignore_case and sm.type in (MatchType.EXACT, MatchType.PREFIX) and _lower(sm.value) != sm.value.upper().translate(_ASCII_LOWER) or (
+        sm.ignore_case and sm.type in (MatchType.EXACT, MatchType.PREFIX) and any("a" <= c <= "z" or "A" <= c <= "Z" for c in sm.value)
+    )
+
+
+def accepts_everything(sm: StringMatch, kind: str) -> bool:
+    """Does the condition accept every value (for headers: every request that has the header)?"""
+    if sm.invert:
+        return False
+    if kind == PATH:
+        return (sm.type is MatchType.PREFIX and sm.value in ("", "/")) or (
+            sm.type is MatchType.REGEX and sm.value in _ANY_PATH_REGEX
+        )
+    if kind == HEADER:
+        # Istio turns `{}` and `prefix: ""` into a present match; `.*` accepts any value
+        return sm.type is MatchType.PRESENT or (sm.type is MatchType.PREFIX and sm.value == "") or (
+            sm.type is MatchType.REGEX and sm.value in _ANY_REGEX
+        )
+    return sm.type is MatchType.REGEX and sm.value in _ANY_REGEX
+
+
+def string_covers(earlier: StringMatch, later: StringMatch, kind: str) -> bool:
+    """Does every value ``later`` accepts satisfy ``earlier``? Both must be non-inverted.
+
+    ``kind`` is PATH (uri), HEADER (headers, method, authority, scheme) or QUERY.
+    """
+    if earlier.invert or later.invert:
+        return False
+    if accepts_everything(earlier, kind):
+        # a universal header/query condition still needs the later one to require presence
+        return kind == PATH or later.type is not MatchType.PRESENT or kind == HEADER
+    if earlier.type is MatchType.REGEX or earlier.type is MatchType.PRESENT or later.type in (MatchType.REGEX, MatchType.PRESENT):
+        return earlier.type is later.type and earlier.value == later.value
+    if kind == QUERY and MatchType.PREFIX in (earlier.type, later.type):
+        return False  # Istio does not support prefix query matches: unknown semantics
+    if earlier.type is MatchType.EXACT and later.type is not MatchType.EXACT:
+        return False
+    e_blind, l_blind = _case_blind(earlier), _case_blind(later)
+    if l_blind and not e_blind:
+        return False
+    e_value, l_value = (_lower(earlier.value), _lower(later.value)) if e_blind else (earlier.value, later.value)
+    if earlier.type is MatchType.EXACT:
+        return l_value == e_value
+    return l_value.startswith(e_value)
+
+
+def _presence_only(sm: StringMatch) -> bool:
+    return sm.type is MatchType.PRESENT or (sm.type is MatchType.PREFIX and sm.value == "")
+
+
+def _positive(sm: StringMatch) -> StringMatch:
+    return StringMatch(sm.type, sm.value, sm.ignore_case, False)
+
+
+def _implied(name: str, cond: StringMatch, later: Sequence[tuple[str, StringMatch]], kind: str) -> bool:
+    """Does the later match's set of conditions imply the earlier condition ``cond`` on ``name``?"""
+    same = [sm for n, sm in later if n == name]
+    if not cond.invert:
+        return any(string_covers(cond, sm, kind) for sm in same if not sm.invert)
+    # `withoutHeaders`: implied by a later inverted condition that rejects at least as
+    # much, or by a later exact value different from the one the earlier one rejects
+    bad = _positive(cond)
+    for sm in same:
+        if sm.invert:
+            if _presence_only(bad) or _presence_only(sm):
+                if sm.key() == cond.key():
+                    return True
+            elif string_covers(_positive(sm), bad, kind):
+                return True
+        elif (
+            sm.type is MatchType.EXACT and bad.type is MatchType.EXACT
+            and not _case_blind(sm) and not _case_blind(bad) and sm.value != bad.value
+        ):
+            return True
+    return False
+
+
+def _optional_covers(earlier: StringMatch | None, later: StringMatch | None, kind: str) -> bool:
+    if earlier is None:
+        return True
+    if kind == PATH and accepts_everything(earlier, PATH):
+        return True
+    return later is not None and string_covers(earlier, later, kind)
+
+
+# -- one match -------------------------------------------------------------------------
+def request_covers(earlier: RequestMatch, later: RequestMatch) -> bool:
+    """The request part: uri, method, authority, scheme, headers and query parameters."""
+    return (
+        _optional_covers(earlier.path, later.path, PATH)
+        and _optional_covers(earlier.method, later.method, HEADER)
+        and _optional_covers(earlier.authority, later.authority, HEADER)
+        and _optional_covers(earlier.scheme, later.scheme, HEADER)
+        and all(_implied(n, sm, later.headers, HEADER) for n, sm in earlier.headers)
+        and all(_implied(n, sm, later.query_params, QUERY) for n, sm in earlier.query_params)
+    )
+
+
+def scope_covers(earlier: RequestMatch, later: RequestMatch, scope: Scope) -> bool:
+    """Is the earlier match applied wherever the later one is (gateways, port, sources)?"""
+    if earlier.port is not None and earlier.port != later.port:
+        return False
+    e_ctx, l_ctx = scope.contexts(earlier), scope.contexts(later)
+    if l_ctx is not None and not l_ctx:
+        return False  # the later match applies nowhere we can name: not ours to judge
+    if e_ctx is not None and (l_ctx is None or not l_ctx <= e_ctx):
+        return False
+    if earlier.source_labels or earlier.source_namespace is not None:
+        # Istio ignores sourceLabels/sourceNamespace of a match that names gateways,
+        # so the later match then applies to every source
+        if later.gateways:
+            return False
+        if any(later.source_labels.get(k) != v for k, v in earlier.source_labels.items()):
+            return False
+        if earlier.source_namespace is not None and earlier.source_namespace != later.source_namespace:
+            return False
+    return True
+
+
+def match_covers(earlier: RequestMatch, later: RequestMatch, scope: Scope) -> bool:
+    """Does ``earlier`` take every request ``later`` would take, wherever ``later`` applies?"""
+    return scope_covers(earlier, later, scope) and request_covers(earlier, later)
+
+
+def takes_everything(match: RequestMatch) -> bool:
+    """Does the match accept every request where it applies (it may still be scoped)?"""
+    return (
+        (match.path is None or accepts_everything(match.path, PATH))
+        and match.method is None and match.authority is None and match.scheme is None
+        and not match.headers and not match.query_params
+    )
+
+
+def whole_rule(rule: RouteRule) -> RequestMatch:
+    """A rule without matches behaves as one match without any condition."""
+    return RequestMatch(
+        path=None, method=None, authority=None, scheme=None, headers=(), query_params=(), port=None,
+        source_labels={}, source_namespace=None, gateways=(), origin=rule.origin,
+    )
+
+
+# -- a whole route ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Cover:
+    """``match`` (of ``rule``) is covered by ``by_match`` of ``by_rule``."""
+
+    rule: RouteRule
+    match: RequestMatch
+    by_rule: RouteRule
+    by_match: RequestMatch
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    """Every match of ``rule`` is covered by earlier rules (``covers``, one per match)."""
+
+    rule: RouteRule
+    covers: tuple[Cover, ...]
+
+    @property
+    def by_rules(self) -> tuple[RouteRule, ...]:
+        return tuple(dict.fromkeys(c.by_rule for c in self.covers if c.by_rule is not self.rule))
+
+
+@dataclass(frozen=True)
+class Shadows:
+    unreachable: tuple[Unreachable, ...]
+    ineffective: tuple[Cover, ...]  # matches of reachable rules that never select them
+
+
+def shadows(route: Route) -> Shadows:
+    """Unreachable rules and ineffective matches of a VirtualService."""
+    scope = Scope.of(route)
+    unreachable: list[Unreachable] = []
+    ineffective: list[Cover] = []
+    for protocol in ("http", "tcp", "tls"):
+        rules = [r for r in route.rules if r.protocol == protocol]
+        if protocol == "http":
+            _http(rules, scope, unreachable, ineffective)
+        else:
+            _l4(rules, unreachable)
+    return Shadows(tuple(unreachable), tuple(ineffective))
+
+
+def _http(rules: Iterable[RouteRule], scope: Scope, unreachable: list[Unreachable], ineffective: list[Cover]) -> None:
+    earlier: list[tuple[RouteRule, RequestMatch]] = []
+    for rule in rules:
+        own = rule.matches or (whole_rule(rule),)
+        covers: list[Cover | None] = []
+        dead: list[bool] = []  # covered by an earlier rule, directly or through a dead sibling
+        for j, match in enumerate(own):
+            found = _first(earlier, match, scope)
+            if found is not None:
+                covers.append(Cover(rule, match, *found))
+                dead.append(True)
+                continue
+            sibling = next((i for i in range(j) if match_covers(own[i], match, scope)), None)
+            if sibling is None:
+                covers.append(None)
+                dead.append(False)
+            else:
+                covers.append(Cover(rule, match, rule, own[sibling]))
+                dead.append(dead[sibling])
+        if all(dead):
+            unreachable.append(Unreachable(rule, tuple(c for c in covers if c is not None)))
+        else:
+            ineffective.extend(c for c in covers if c is not None)
+        if rule.delegate is None:  # a delegating rule falls through when no delegate rule matches
+            earlier.extend((rule, m) for m in own)
+
+
+def _first(
+    earlier: Sequence[tuple[RouteRule, RequestMatch]], match: RequestMatch, scope: Scope
+) -> tuple[RouteRule, RequestMatch] | None:
+    return next(((r, e) for r, e in earlier if match_covers(e, match, scope)), None)
+
+
+def _l4(rules: Iterable[RouteRule], unreachable: list[Unreachable]) -> None:
+    catch_all: RouteRule | None = None
+    for rule in rules:
+        if catch_all is not None:
+            everything = whole_rule(catch_all)
+            covers = tuple(Cover(rule, m, catch_all, everything) for m in rule.matches or (whole_rule(rule),))
+            unreachable.append(Unreachable(rule, covers))
+        elif not rule.matches:
+            catch_all = rule
+
+
+# -- words -----------------------------------------------------------------------------
+def rule_label(rule: RouteRule) -> str:
+    """``http[2] ("reviews-v3")``."""
+    label = f"{rule.protocol}[{rule.index}]"
+    return f'{label} ("{rule.name}")' if rule.name else label
+
+
+def match_label(rule: RouteRule, match: RequestMatch) -> str:
+    if not rule.matches:
+        return rule_label(rule)
+    index = next((i for i, m in enumerate(rule.matches) if m is match), 0)
+    return f"{rule_label(rule)} match[{index}]"
+
+
+def _condition(sm: StringMatch) -> str:
+    if sm.type is MatchType.PRESENT:
+        text = "present"
+    else:
+        text = f"{sm.type.value} {sm.value!r}" + (" (any case)" if sm.ignore_case else "")
+    return text
+
+
+def describe(match: RequestMatch) -> str:
+    """The conditions of a match, as a short phrase: ``uri prefix '/api', header end-user exact 'jason'``."""
+    return ", ".join(_conditions(match)) or "every request"
+
+
+def _conditions(match: RequestMatch) -> Iterator[str]:
+    for label, sm in (("uri", match.path), ("method", match.method), ("authority", match.authority), ("scheme", match.scheme)):
+        if sm is not None:
+            yield f"{label} {_condition(sm)}"
+    for name, sm in match.headers:
+        yield f"{'without header' if sm.invert else 'header'} {name} {_condition(sm)}"
+    for name, sm in match.query_params:
+        yield f"query {name} {_condition(sm)}"
+    if match.port is not None:
+        yield f"port {match.port}"
+    if match.source_labels:
+        yield "sourceLabels " + ",".join(f"{k}={v}" for k, v in sorted(match.source_labels.items()))
+    if match.source_namespace is not None:
+        yield f"sourceNamespace {match.source_namespace}"
+    if match.gateways:
+        yield "gateways " + ",".join(match.gateways)
+
+
+def scope_phrase(match: RequestMatch) -> str:
+    """Where a catch-all applies, when it does not apply everywhere: `` on gateway x, port 80``."""
+    parts = []
+    if match.gateways:
+        parts.append(("gateway " if len(match.gateways) == 1 else "gateways ") + ", ".join(match.gateways))
+    if match.port is not None:
+        parts.append(f"port {match.port}")
+    if match.source_labels or match.source_namespace is not None:
+        parts.append("its sources")
+    return f" (for {'; '.join(parts)})" if parts else ""
