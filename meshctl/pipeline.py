@@ -10,6 +10,7 @@ import contextlib
 import dataclasses
 import fnmatch
 import gc
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -191,7 +192,7 @@ def _has_inputs(rule: Rule, mesh: object) -> bool:
 def finish(result: RunResult, options: Options) -> None:
     """Apply the run's policy to the findings: severities, selection, suppressions, order."""
     findings = [_adjust(f, options) for f in result.findings]
-    findings = [f for f in findings if _selected(f.code, options)]
+    findings = [f for f in findings if _selected(f.code, options) and not _ignored_by_comment(f, result)]
     kept: list[Finding] = []
     used: set[Suppression] = set()
     for finding in findings:
@@ -207,6 +208,28 @@ def finish(result: RunResult, options: Options) -> None:
                 unused_suppression.RULE.finding(f"suppression {suppression.text!r} matched no finding")
             )
     result.findings = sorted(set(kept), key=Finding.sort_key)
+
+
+_IGNORE_COMMENT = re.compile(r"#\s*meshctl:\s*ignore(?:\[([A-Z0-9*, ]+)\])?")
+
+
+def _ignored_by_comment(finding: Finding, result: RunResult) -> bool:
+    """``# meshctl: ignore[MSH011]`` on the finding's line or the line above (all codes without [])."""
+    loc = finding.location
+    if loc is None:
+        return False
+    text = result.texts.get(loc.file)
+    if text is None or "meshctl:" not in text:
+        return False
+    lines = result.source_lines(loc.file) or []
+    for number in (loc.line, loc.line - 1):
+        if 0 < number <= len(lines):
+            match = _IGNORE_COMMENT.search(lines[number - 1])
+            if match and (number == loc.line or lines[number - 1].lstrip().startswith("#")):
+                codes = match.group(1)
+                if codes is None or any(fnmatch.fnmatchcase(finding.code, c.strip()) for c in codes.split(",")):
+                    return True
+    return False
 
 
 def _adjust(finding: Finding, options: Options) -> Finding:

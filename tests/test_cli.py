@@ -264,3 +264,15 @@ def test_validate_never_touches_the_network_or_a_kubeconfig(tree: Path) -> None:
     assert proc.returncode == 1, proc.stderr
     assert "network access" not in proc.stderr and "kubeconfig" not in proc.stderr
     assert json.loads(proc.stdout)["summary"]["error"] == 1
+
+
+def test_comment_directives_ignore_findings_on_their_line_or_the_next(tmp_path: Path) -> None:
+    same_line = BAD.replace("  - rout:", "  - rout:  # meshctl: ignore[MSH011]")
+    line_above = BAD.replace("  - rout:", "  # meshctl: ignore[MSH0*]\n  - rout:")
+    other_code = BAD.replace("  - rout:", "  - rout:  # meshctl: ignore[MSH021]")
+    (tmp_path / "a.yaml").write_text(same_line)
+    assert run_meshctl("validate", str(tmp_path / "a.yaml")).code == 0
+    (tmp_path / "b.yaml").write_text(line_above)
+    assert run_meshctl("validate", str(tmp_path / "b.yaml")).code == 0
+    (tmp_path / "c.yaml").write_text(other_code)
+    assert run_meshctl("validate", str(tmp_path / "c.yaml")).code == 1

@@ -145,7 +145,8 @@ class Conflict(Generic[T]):
 
     item: T
     others: tuple[T, ...]
-    workloads: tuple[Workload, ...]  # the shared workloads of the inputs; () when inferred
+    # per other object, the workloads of the inputs both select; () when inferred from selectors
+    shared: tuple[tuple[Workload, ...], ...]
     unresolved: bool  # inferred from the selectors: the namespace's workloads are not in the inputs
 
 
@@ -171,20 +172,21 @@ def namespace_conflicts(ctx: Analysis, items: Sequence[T], selector: Selector[T]
 
 def conflicts(groups: Iterable[Group[T]], *, unresolved: bool) -> Iterator[Conflict[T]]:
     """Each object of the groups with every distinct other object it shares pods with."""
-    others: dict[int, dict[tuple[str, str], T]] = {}
-    shared: dict[int, dict[int, Workload]] = {}
     items: dict[int, T] = {}
+    rivals: dict[int, dict[tuple[str, str], tuple[T, dict[int, Workload]]]] = {}
     for group in groups:
         for member in group.members:
-            key = id(member)
-            items.setdefault(key, member)
-            rivals = others.setdefault(key, {})
+            items.setdefault(id(member), member)
+            mine = rivals.setdefault(id(member), {})
             for other in group.members:
-                if identity(other) != identity(member):
-                    rivals.setdefault(identity(other), other)
-            workloads = shared.setdefault(key, {})
-            for w in group.workloads:
-                workloads.setdefault(id(w), w)
+                if identity(other) == identity(member):
+                    continue
+                _, workloads = mine.setdefault(identity(other), (other, {}))
+                for w in group.workloads:
+                    workloads.setdefault(id(w), w)
     for key, member in items.items():
-        if others[key]:
-            yield Conflict(member, tuple(others[key].values()), tuple(shared[key].values()), unresolved)
+        if rivals[key]:
+            found = rivals[key].values()
+            yield Conflict(
+                member, tuple(o for o, _ in found), tuple(tuple(ws.values()) for _, ws in found), unresolved
+            )

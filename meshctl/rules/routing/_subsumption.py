@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from meshctl.model.objects import MatchType, RequestMatch, Route, RouteRule, StringMatch
 
 MESH = "mesh"
-PATH, HEADER, QUERY = "path", "header", "query"
+PATH, HEADER, QUERY, CLAIM = "path", "header", "query", "claim"
+CLAIM_PREFIX = "@request.auth.claims"
 _ANY_REGEX = frozenset({".*", "^.*$", "(.*)"})
 _ANY_PATH_REGEX = _ANY_REGEX | {"/.*", "^/.*$"}
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -92,9 +93,10 @@ def _lower(value: str) -> str:
 
 
 def _case_blind(sm: StringMatch) -> bool:
-    """Does the match really ignore case (a value without ASCII letters does not care)?"""
-    return sm.ignore_case and sm.type in (MatchType.EXACT, MatchType.PREFIX) and _lower(sm.value) != sm.value.upper().translate(_ASCII_LOWER) or (
-        sm.ignore_case and sm.type in (MatchType.EXACT, MatchType.PREFIX) and any("a" <= c <= "z" or "A" <= c <= "Z" for c in sm.value)
+    """Does the match really ignore case? (``ignoreUriCase`` only affects exact and prefix
+    uri matches, and a value without ASCII letters reads the same in any case.)"""
+    return sm.ignore_case and sm.type in (MatchType.EXACT, MatchType.PREFIX) and any(
+        c.isascii() and c.isalpha() for c in sm.value
     )
 
 
@@ -111,19 +113,23 @@ def accepts_everything(sm: StringMatch, kind: str) -> bool:
         return sm.type is MatchType.PRESENT or (sm.type is MatchType.PREFIX and sm.value == "") or (
             sm.type is MatchType.REGEX and sm.value in _ANY_REGEX
         )
-    return sm.type is MatchType.REGEX and sm.value in _ANY_REGEX
+    if kind == QUERY:
+        return sm.type is MatchType.REGEX and sm.value in _ANY_REGEX
+    return False  # JWT claims become metadata matchers: no presence shortcut is assumed
 
 
 def string_covers(earlier: StringMatch, later: StringMatch, kind: str) -> bool:
     """Does every value ``later`` accepts satisfy ``earlier``? Both must be non-inverted.
 
-    ``kind`` is PATH (uri), HEADER (headers, method, authority, scheme) or QUERY.
+    ``kind`` is PATH (uri), HEADER (headers, method, authority, scheme), QUERY or CLAIM
+    (an ``@request.auth.claims`` pseudo-header).
     """
     if earlier.invert or later.invert:
         return False
     if accepts_everything(earlier, kind):
-        # a universal header/query condition still needs the later one to require presence
-        return kind == PATH or later.type is not MatchType.PRESENT or kind == HEADER
+        # every later header condition requires the header; Istio's query prefix and
+        # present matches have no documented meaning, so they are not judged
+        return kind != QUERY or later.type in (MatchType.EXACT, MatchType.REGEX)
     if earlier.type is MatchType.REGEX or earlier.type is MatchType.PRESENT or later.type in (MatchType.REGEX, MatchType.PRESENT):
         return earlier.type is later.type and earlier.value == later.value
     if kind == QUERY and MatchType.PREFIX in (earlier.type, later.type):
@@ -140,7 +146,7 @@ def string_covers(earlier: StringMatch, later: StringMatch, kind: str) -> bool:
 
 
 def _presence_only(sm: StringMatch) -> bool:
-    return sm.type is MatchType.PRESENT or (sm.type is MatchType.PREFIX and sm.value == "")
+    return accepts_everything(_positive(sm), HEADER)
 
 
 def _positive(sm: StringMatch) -> StringMatch:
@@ -157,13 +163,14 @@ def _implied(name: str, cond: StringMatch, later: Sequence[tuple[str, StringMatc
     bad = _positive(cond)
     for sm in same:
         if sm.invert:
-            if _presence_only(bad) or _presence_only(sm):
+            if kind != HEADER or _presence_only(bad) or _presence_only(sm):
                 if sm.key() == cond.key():
                     return True
             elif string_covers(_positive(sm), bad, kind):
                 return True
         elif (
-            sm.type is MatchType.EXACT and bad.type is MatchType.EXACT
+            kind == HEADER  # a JWT claim may be a list: `groups` can hold both values
+            and sm.type is MatchType.EXACT and bad.type is MatchType.EXACT
             and not _case_blind(sm) and not _case_blind(bad) and sm.value != bad.value
         ):
             return True
@@ -186,7 +193,8 @@ def request_covers(earlier: RequestMatch, later: RequestMatch) -> bool:
         and _optional_covers(earlier.method, later.method, HEADER)
         and _optional_covers(earlier.authority, later.authority, HEADER)
         and _optional_covers(earlier.scheme, later.scheme, HEADER)
-        and all(_implied(n, sm, later.headers, HEADER) for n, sm in earlier.headers)
+        and all(_implied(n, sm, later.headers, CLAIM if n.startswith(CLAIM_PREFIX) else HEADER)
+                for n, sm in earlier.headers)
         and all(_implied(n, sm, later.query_params, QUERY) for n, sm in earlier.query_params)
     )
 
@@ -289,7 +297,8 @@ def _http(rules: Iterable[RouteRule], scope: Scope, unreachable: list[Unreachabl
                 covers.append(Cover(rule, match, *found))
                 dead.append(True)
                 continue
-            sibling = next((i for i in range(j) if match_covers(own[i], match, scope)), None)
+            siblings = [i for i in range(j) if match_covers(own[i], match, scope)]
+            sibling = next((i for i in siblings if dead[i]), siblings[0] if siblings else None)
             if sibling is None:
                 covers.append(None)
                 dead.append(False)

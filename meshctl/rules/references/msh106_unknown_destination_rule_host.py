@@ -1,0 +1,149 @@
+"""A DestinationRule's host matches no Service or ServiceEntry.
+
+## Why it matters
+A DestinationRule only configures clusters that exist: when no Service or
+ServiceEntry defines its host, its load balancing, connection pool, outlier detection,
+TLS settings and subsets apply to nothing, silently. A short host is expanded in the
+*rule's* namespace, so a rule written next to the client for a Service in another
+namespace (`host: reviews` in `frontend`) names a host that does not exist; a partly
+qualified name (`reviews.bookinfo`, `reviews.bookinfo.svc`) is taken literally and
+matches nothing either. A wildcard host is fine when some Service or ServiceEntry host
+falls under it; hosts covering every Service (`*.local`, `*.svc.cluster.local`) always
+are. This is what `istioctl analyze` reports as IST0174 (UnknownDestinationRuleHost).
+
+## Example
+```yaml
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews, namespace: frontend}
+spec:
+  host: reviews                 # reviews.frontend.svc.cluster.local: no such Service
+  trafficPolicy:
+    tls: {mode: ISTIO_MUTUAL}
+```
+
+## Fix
+Write the full name of the Service (`reviews.bookinfo.svc.cluster.local`), correct the
+host, or add a ServiceEntry for an external host. A host in a namespace none of the
+inputs describe is reported as unresolved (info) unless `--closed-world` is given.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from functools import cached_property
+
+from meshctl.diagnostics import Finding, Severity
+from meshctl.model import hosts
+from meshctl.model.mesh import MeshModel
+from meshctl.model.objects import DestinationPolicy, Service
+from meshctl.rules.base import Rule
+from meshctl.rules.context import Analysis
+
+RULE = Rule(
+    "MSH106", "unknown-destination-rule-host", Severity.WARNING, __doc__, istio_code="IST0174",
+    reads=frozenset({"destination_policies", "services", "service_entries"}),
+)
+
+# Services every Istio install has in the root namespace, rarely among the inputs.
+CONTROL_PLANE = ("istiod", "istio-egressgateway", "istio-eastwestgateway")
+
+
+@RULE.analysis
+def check(ctx: Analysis) -> Iterator[Finding]:
+    known = _KnownHosts(ctx.mesh)
+    for policy in ctx.mesh.destination_policies:
+        host = policy.fqdn
+        if not host or known.covers(host) or _well_known(ctx.mesh, host):
+            continue
+        yield _finding(ctx, known, policy)
+
+
+def _finding(ctx: Analysis, known: _KnownHosts, policy: DestinationPolicy) -> Finding:
+    host = policy.fqdn
+    where = policy.origin.at("spec", "host")
+    shown = f"{policy.host!r}" + (f" ({host})" if host != policy.host else "")
+    namespace = _namespace_of(host, ctx.mesh.domain)
+    if namespace is not None and ctx.outside_inputs(namespace):
+        return RULE.on(where, f"host {shown} is in namespace {namespace!r}", unresolved=True)
+    message = f"host {shown} matches no Service or ServiceEntry, so this rule applies to nothing"
+    message += known.hint(policy)
+    return RULE.on(where, message)
+
+
+def _namespace_of(host: str, domain: str) -> str | None:
+    """The namespace a Service host (or a namespace-wide wildcard) lives in."""
+    if host.startswith("*."):
+        found = hosts.split_service_fqdn("x" + host[1:], domain)
+    else:
+        found = hosts.split_service_fqdn(host, domain)
+    return None if found is None or found[1] == "*" else found[1]
+
+
+def _well_known(mesh: MeshModel, host: str) -> bool:
+    """kube-system Services and the control plane's own Services in the root namespace."""
+    found = hosts.split_service_fqdn(host, mesh.domain)
+    if found is None:
+        return False
+    name, namespace = found
+    if namespace == "kube-system":
+        return True
+    config = mesh.mesh_config
+    return namespace == config.root_namespace and (
+        name == config.ingress_service or name in CONTROL_PLANE or name.startswith("istiod-")
+    )
+
+
+class _KnownHosts:
+    """Every Service and ServiceEntry host, with the suffixes wildcard hosts are checked on."""
+
+    def __init__(self, mesh: MeshModel) -> None:
+        self.mesh = mesh
+
+    def covers(self, host: str) -> bool:
+        mesh = self.mesh
+        if not host.startswith("*"):
+            return bool(mesh.services_for(host) or mesh.entries_for(host))
+        if host == "*" or hosts.matches(host, f"x.y.svc.{mesh.domain}"):
+            return True  # covers every Service: a mesh-wide rule
+        return bool(mesh.entries_for(host)) or host[1:] in self._suffixes
+
+    def hint(self, policy: DestinationPolicy) -> str:
+        host, domain = policy.fqdn, self.mesh.domain
+        if "*" not in host and host.count(".") in (1, 2):
+            for full in (f"{host}.svc.{domain}", f"{host}.{domain}"):
+                if self.mesh.services_for(full):
+                    return f"; write the full name {full!r} (only names without dots are expanded)"
+        if hosts.split_service_fqdn(host, domain) is not None and "." not in policy.host:
+            name = policy.host
+            elsewhere = sorted(s.fqdn for s in self._services_named.get(name, []))
+            if elsewhere:
+                return (
+                    f"; a short host is expanded in the rule's namespace {policy.namespace!r}: "
+                    f"did you mean {elsewhere[0]!r}?"
+                )
+        close = difflib.get_close_matches(host, self._all, n=1, cutoff=0.8)
+        return f"; did you mean {close[0]!r}?" if close else ""
+
+    @cached_property
+    def _all(self) -> list[str]:
+        found = {s.fqdn for s in self.mesh.services}
+        found |= {h for e in self.mesh.service_entries for h in e.hosts}
+        return sorted(found)
+
+    @cached_property
+    def _services_named(self) -> dict[str, list[Service]]:
+        out: dict[str, list[Service]] = {}
+        for service in self.mesh.services:
+            out.setdefault(service.name, []).append(service)
+        return out
+
+    @cached_property
+    def _suffixes(self) -> set[str]:
+        """``.b.c`` and ``.c`` for ``a.b.c``: a wildcard ``*.b.c`` covers a known host."""
+        out: set[str] = set()
+        for host in self._all:
+            labels = host.split(".")
+            out.update("." + ".".join(labels[i:]) for i in range(1, len(labels)))
+        return out
