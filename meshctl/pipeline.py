@@ -192,7 +192,10 @@ def _has_inputs(rule: Rule, mesh: object) -> bool:
 def finish(result: RunResult, options: Options) -> None:
     """Apply the run's policy to the findings: severities, selection, suppressions, order."""
     findings = [_adjust(f, options) for f in result.findings]
-    findings = [f for f in findings if _selected(f.code, options) and not _ignored_by_comment(f, result)]
+    cache: dict[str, Directives] = {}
+    findings = [
+        f for f in findings if _selected(f.code, options) and not _ignored_by_comment(f, result, cache)
+    ]
     kept: list[Finding] = []
     used: set[Suppression] = set()
     for finding in findings:
@@ -211,25 +214,35 @@ def finish(result: RunResult, options: Options) -> None:
 
 
 _IGNORE_COMMENT = re.compile(r"#\s*meshctl:\s*ignore(?:\[([A-Z0-9*, ]+)\])?")
+Directives = dict[int, tuple[str, ...] | None]  # line -> code globs (None: every code)
 
 
-def _ignored_by_comment(finding: Finding, result: RunResult) -> bool:
-    """``# meshctl: ignore[MSH011]`` on the finding's line or the line above (all codes without [])."""
+def _directives(text: str) -> Directives:
+    """Lines a ``# meshctl: ignore[...]`` comment covers: its own, and the next when alone."""
+    found: Directives = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _IGNORE_COMMENT.search(line)
+        if match is None:
+            continue
+        codes = None if match.group(1) is None else tuple(c.strip() for c in match.group(1).split(","))
+        found[number] = codes
+        if line.lstrip().startswith("#"):
+            found[number + 1] = codes
+    return found
+
+
+def _ignored_by_comment(finding: Finding, result: RunResult, cache: dict[str, Directives]) -> bool:
     loc = finding.location
     if loc is None:
         return False
-    text = result.texts.get(loc.file)
-    if text is None or "meshctl:" not in text:
+    directives = cache.get(loc.file)
+    if directives is None:
+        text = result.texts.get(loc.file, "")
+        directives = cache[loc.file] = _directives(text) if "meshctl:" in text else {}
+    if loc.line not in directives:
         return False
-    lines = result.source_lines(loc.file) or []
-    for number in (loc.line, loc.line - 1):
-        if 0 < number <= len(lines):
-            match = _IGNORE_COMMENT.search(lines[number - 1])
-            if match and (number == loc.line or lines[number - 1].lstrip().startswith("#")):
-                codes = match.group(1)
-                if codes is None or any(fnmatch.fnmatchcase(finding.code, c.strip()) for c in codes.split(",")):
-                    return True
-    return False
+    codes = directives[loc.line]
+    return codes is None or any(fnmatch.fnmatchcase(finding.code, c) for c in codes)
 
 
 def _adjust(finding: Finding, options: Options) -> Finding:

@@ -452,7 +452,9 @@ def lower_envoy_filter(doc: SourceDoc, ctx: Lowering) -> None:
                     apply_to=text(p.get("applyTo")) or "", operation=text(dct(p.get("patch")).get("operation")) or "",
                     context=text(dct(p.get("match")).get("context")),
                     proxy_version=text(dct(dct(p.get("match")).get("proxy")).get("proxyVersion")),
-                    filter_name=_filter_name(p), origin=origin(doc, "spec", "configPatches", i),
+                    filter_name=_filter_name(p),
+                    value_name=text(dct(dct(p.get("patch")).get("value")).get("name")),
+                    origin=origin(doc, "spec", "configPatches", i),
                 )
                 for i, p in dicts(spec.get("configPatches"))
             ),

@@ -614,7 +614,8 @@ class EnvoyPatch:
     operation: str
     context: str | None
     proxy_version: str | None
-    filter_name: str | None
+    filter_name: str | None  # the filter the patch is anchored on (match), or adds
+    value_name: str | None  # patch.value.name: the filter the patch adds or merges
     origin: Origin
 
 

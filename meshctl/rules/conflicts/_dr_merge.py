@@ -31,8 +31,9 @@ def same_host(mesh: MeshModel) -> list[list[DestinationPolicy]]:
     for policy in mesh.destination_policies:
         if not policy.fqdn:
             continue
-        selector = None if policy.workload_selector is None else tuple(sorted(policy.workload_selector.items()))
-        key = (policy.namespace, policy.fqdn, selector)
+        selector = policy.workload_selector
+        scope = None if selector is None else tuple(sorted(selector.items()))
+        key = (policy.namespace, policy.fqdn, scope)
         if policy.name in names[key]:
             continue
         names[key].add(policy.name)

@@ -10,6 +10,8 @@ comparing every pair, each host looks up itself and the wildcards that would cov
 ['*.com', '*']
 >>> sorted(pairs([("*.example.com", 1), ("api.example.com", 2), ("example.com", 3)]))
 [(2, 1)]
+>>> sorted(between([("api.example.com", 1), ("*", 2)], [("*.example.com", 3), ("example.org", 4)]))
+[(1, 3), (2, 3), (2, 4)]
 """
 
 from __future__ import annotations
@@ -43,3 +45,22 @@ def pairs(entries: Sequence[tuple[str, T]]) -> Iterator[tuple[T, T]]:
         for wildcard in covering(host):
             for j in by_host.get(wildcard, ()):
                 yield value, entries[j][1]
+
+
+def between(left: Sequence[tuple[str, T]], right: Sequence[tuple[str, T]]) -> Iterator[tuple[T, T]]:
+    """Every pair (a from ``left``, b from ``right``) whose hosts overlap, once."""
+    right_hosts: dict[str, list[int]] = defaultdict(list)
+    for j, (host, _) in enumerate(right):
+        right_hosts[host.lower()].append(j)
+    left_hosts: dict[str, list[int]] = defaultdict(list)
+    for i, (host, _) in enumerate(left):
+        left_hosts[host.lower()].append(i)
+    for host, value in left:
+        host = host.lower()
+        for candidate in (host, *covering(host)):
+            for j in right_hosts.get(candidate, ()):
+                yield value, right[j][1]
+    for host, value in right:
+        for wildcard in covering(host.lower()):
+            for i in left_hosts.get(wildcard, ()):
+                yield left[i][1], value

@@ -26,7 +26,7 @@ from itertools import combinations
 from typing import Generic, Protocol, TypeVar
 
 from meshctl.model.mesh import selects
-from meshctl.model.objects import Workload
+from meshctl.model.objects import Gateway, Workload
 from meshctl.rules.context import Analysis
 
 Labels = dict[str, str]
@@ -52,6 +52,12 @@ def identity(obj: Named) -> tuple[str, str]:
 
 def distinct(objects: Iterable[Named]) -> int:
     return len({identity(o) for o in objects})
+
+
+def show_names(objects: Sequence[Named], limit: int = 3) -> str:
+    """``a.ns, b.ns and 2 more``."""
+    shown = ", ".join(f"{o.name}.{o.namespace}" for o in objects[:limit])
+    return shown + (f" and {len(objects) - limit} more" if len(objects) > limit else "")
 
 
 def show_selector(selector: Labels | None) -> str:
@@ -139,6 +145,23 @@ def _subsets(key: frozenset[tuple[str, str]]) -> Iterator[frozenset[tuple[str, s
             yield frozenset(combo)
 
 
+def istio_gateways(ctx: Analysis) -> list[Gateway]:
+    return [g for g in ctx.mesh.gateways if g.source_kind == "IstioGateway"]
+
+
+def gateway_groups(ctx: Analysis, gateways: Sequence[Gateway]) -> list[Group[Gateway]]:
+    """Istio Gateways that share a gateway workload, selected in any namespace (Istio's
+    default, PILOT_SCOPE_GATEWAY_TO_NAMESPACE off); groups with input workloads come first."""
+    index = WorkloadIndex(ctx.mesh.workloads)
+    return by_workload(gateways, _gateway_selector, index) + by_selector(
+        gateways, _gateway_selector
+    )
+
+
+def _gateway_selector(gateway: Gateway) -> Labels | None:
+    return gateway.selector
+
+
 @dataclass(frozen=True)
 class Conflict(Generic[T]):
     """``item`` selects pods that each of ``others`` selects too."""
@@ -150,7 +173,9 @@ class Conflict(Generic[T]):
     unresolved: bool  # inferred from the selectors: the namespace's workloads are not in the inputs
 
 
-def namespace_conflicts(ctx: Analysis, items: Sequence[T], selector: Selector[T]) -> Iterator[Conflict[T]]:
+def namespace_conflicts(
+    ctx: Analysis, items: Sequence[T], selector: Selector[T]
+) -> Iterator[Conflict[T]]:
     """Namespace-scoped selectors (Sidecar, Telemetry) that select a common workload.
 
     With workloads of the namespace among the inputs, only those count. Without any, equal
@@ -165,7 +190,9 @@ def namespace_conflicts(ctx: Analysis, items: Sequence[T], selector: Selector[T]
             continue
         workloads = ctx.mesh.workloads_in(namespace)
         if workloads:
-            yield from conflicts(by_workload(members, selector, WorkloadIndex(workloads)), unresolved=False)
+            yield from conflicts(
+                by_workload(members, selector, WorkloadIndex(workloads)), unresolved=False
+            )
         elif not ctx.closed_world:
             yield from conflicts(by_selector(members, selector), unresolved=True)
 
@@ -188,5 +215,25 @@ def conflicts(groups: Iterable[Group[T]], *, unresolved: bool) -> Iterator[Confl
         if rivals[key]:
             found = rivals[key].values()
             yield Conflict(
-                member, tuple(o for o, _ in found), tuple(tuple(ws.values()) for _, ws in found), unresolved
+                member,
+                tuple(o for o, _ in found),
+                tuple(tuple(ws.values()) for _, ws in found),
+                unresolved,
             )
+
+
+def selector_message(field: str, kind: str, conflict: Conflict[T], selector: Selector[T]) -> str:
+    """``workloadSelector {app: a} selects Deployment a.ns, which Sidecar b.ns also selects; ...``."""
+    mine = show_selector(selector(conflict.item))
+    other, shared = conflict.others[0], conflict.shared[0]
+    name = f"{kind} {other.name}.{other.namespace}"
+    more = f" (and {len(conflict.others) - 1} more)" if len(conflict.others) > 1 else ""
+    if shared:
+        return (
+            f"{field} {mine} selects {show_workloads(shared)}, which {name}{more} also selects; "
+            f"which {kind} applies to it is undefined"
+        )
+    return (
+        f"{field} {mine} and {name}'s {show_selector(selector(other))}{more} select the same pods, "
+        f"so which {kind} applies to them is undefined; the workloads are in namespace {other.namespace!r}"
+    )

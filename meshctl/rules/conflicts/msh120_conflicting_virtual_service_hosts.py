@@ -53,7 +53,11 @@ from meshctl.rules.base import Rule
 from meshctl.rules.context import Analysis
 
 RULE = Rule(
-    "MSH120", "conflicting-virtual-service-hosts", Severity.ERROR, __doc__, istio_code="IST0109",
+    "MSH120",
+    "conflicting-virtual-service-hosts",
+    Severity.ERROR,
+    __doc__,
+    istio_code="IST0109",
     reads=frozenset({"routes"}),
 )
 
@@ -108,7 +112,9 @@ def _conflicts(ctx: Analysis, fqdn: str, group: list[Claim]) -> Iterator[Finding
         if claim.viewers != (EVERYWHERE,):
             for namespace in claim.viewers:
                 by_namespace[namespace].append(claim)
-    scopes = [(EVERYWHERE, everywhere)] + [(ns, everywhere + claims) for ns, claims in sorted(by_namespace.items())]
+    scopes = [(EVERYWHERE, everywhere)] + [
+        (ns, everywhere + claims) for ns, claims in sorted(by_namespace.items())
+    ]
     rivals: dict[int, dict[tuple[str, str], Claim]] = defaultdict(dict)
     where: dict[int, list[str]] = defaultdict(list)
     for scope, claims in scopes:
@@ -126,18 +132,27 @@ def _conflicts(ctx: Analysis, fqdn: str, group: list[Claim]) -> Iterator[Finding
             yield _finding(ctx, fqdn, claim, others, where[id(claim)])
 
 
-def _finding(ctx: Analysis, fqdn: str, claim: Claim, others: list[Claim], where: list[str]) -> Finding:
+def _finding(
+    ctx: Analysis, fqdn: str, claim: Claim, others: list[Claim], where: list[str]
+) -> Finding:
     host = claim.route.hosts[claim.index]
     shown = f"{host!r}" + (f" ({fqdn})" if fqdn != host else "")
     names = ", ".join(f"{o.route.name}.{o.route.namespace}" for o in others[:3])
     if len(others) > 3:
         names += f" and {len(others) - 3} more"
-    seen = "" if EVERYWHERE in where else " in namespace " + ", ".join(repr(ns) for ns in where)
+    seen = ""
+    if EVERYWHERE not in where:
+        seen = (
+            f" (both visible in namespace{'s' if len(where) > 1 else ''} "
+            + ", ".join(repr(ns) for ns in where)
+            + ")"
+        )
     message = (
         f"host {shown} is also claimed for the mesh gateway by VirtualService {names}{seen}; "
         "sidecars apply only one VirtualService per host and which one is undefined: merge them"
     )
     return RULE.on(
-        claim.route.host_origins[claim.index], message,
+        claim.route.host_origins[claim.index],
+        message,
         related=tuple(ctx.related(o.route.host_origins[o.index], "conflicts with") for o in others),
     )

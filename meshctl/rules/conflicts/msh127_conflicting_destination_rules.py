@@ -42,7 +42,7 @@ all the settings, or give every rule distinct subsets and set the top-level
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from meshctl.diagnostics import Finding, Severity
 from meshctl.model.objects import DestinationPolicy, Subset
@@ -71,26 +71,22 @@ def check(ctx: Analysis) -> Iterator[Finding]:
                 yield from _subsets(ctx, policies)
 
 
-def _names(policies: list[DestinationPolicy]) -> str:
-    return ", ".join(repr(p.name) for p in policies)
-
-
 def _traffic_policies(ctx: Analysis, policies: list[DestinationPolicy]) -> Iterator[Finding]:
     """More than one top-level trafficPolicy: only the first-created rule's applies."""
-    setting = [p for p in policies if p.traffic_policy is not None]
+    setting = [(p, p.traffic_policy) for p in policies if p.traffic_policy is not None]
     if len(setting) < 2:
         return
-    for policy in setting:
-        others = [p for p in setting if p is not policy]
-        assert policy.traffic_policy is not None
+    names = ", ".join(repr(p.name) for p, _ in setting)
+    for policy, traffic_policy in setting:
         yield RULE.on(
-            policy.traffic_policy.origin,
-            f"DestinationRules {_names(setting)} in namespace {policy.namespace!r} all set a top-level "
-            f"trafficPolicy for host {policy.fqdn!r}; Istio merges them and applies only one trafficPolicy "
-            f"({ORDER}), the others are ignored",
+            traffic_policy.origin,
+            f"DestinationRules {names} in namespace {policy.namespace!r} all set a top-level "
+            f"trafficPolicy for host {policy.fqdn!r}; Istio merges them and applies only one "
+            f"trafficPolicy ({ORDER}), the others are ignored",
             key=True,
-            related=tuple(ctx.related(o.traffic_policy.origin if o.traffic_policy else o.origin, "conflicts with")
-                          for o in others),
+            related=tuple(
+                ctx.related(t.origin, "conflicts with") for p, t in setting if p is not policy
+            ),
         )
 
 
@@ -102,18 +98,15 @@ def _subsets(ctx: Analysis, policies: list[DestinationPolicy]) -> Iterator[Findi
             if subset.name:
                 by_name.setdefault(subset.name, []).append((policy, subset))
     for name, defined in by_name.items():
-        owners = {id(p) for p, _ in defined}
-        if len(owners) < 2 or _equivalent([s for _, s in defined]):
+        if len({id(p) for p, _ in defined}) < 2 or _equivalent([s for _, s in defined]):
             continue
         for policy, subset in defined:
             others = [(p, s) for p, s in defined if p is not policy]
-            if not others:
-                continue
             yield RULE.on(
                 subset.origin.at("name"),
-                f"subset {name!r} of host {policy.fqdn!r} is also defined by DestinationRule "
-                f"{', '.join(repr(p.name) for p, _ in others)} in namespace {policy.namespace!r}, differently; "
-                f"Istio keeps only one of them ({ORDER})",
+                f"subset {name!r} of host {policy.fqdn!r} is also defined, differently, by "
+                f"{_rules(p for p, _ in others)} in namespace {policy.namespace!r}; Istio keeps "
+                f"only one of them ({ORDER})",
                 related=tuple(ctx.related(s.origin, "conflicts with") for _, s in others),
             )
 
@@ -125,29 +118,43 @@ def _equivalent(subsets: list[Subset]) -> bool:
 
 
 def _not_merged(ctx: Analysis, group: list[DestinationPolicy]) -> Iterator[Finding]:
-    """Rules for one host whose exportTo differ, seen together from some namespace."""
+    """Rules for one host whose exportTo differ, seen together from some namespace.
+
+    A namespace with a DestinationRule of its own for the host never looks at these.
+    """
     classes = merged(group)
     if len(classes) < 2:
         return
+    home = group[0].namespace
+    own = frozenset(
+        p.namespace for p in ctx.mesh.policies_for(group[0].fqdn)
+        if p.namespace != home and p.workload_selector is None
+    )
     for policy in group:
         mine = exported_to(policy)
-        clashes: list[tuple[DestinationPolicy, str]] = []
+        clashes: list[DestinationPolicy] = []
+        viewer: str | None = None
         for other_class in classes:
-            other = other_class[0]
-            if exported_to(other) == mine:
-                continue
-            viewer = shared_viewer(mine, exported_to(other), prefer=policy.namespace)
-            if viewer is not None:
-                clashes.extend((o, viewer) for o in other_class)
-        if not clashes:
+            theirs = exported_to(other_class[0])
+            seen_by = None if theirs == mine else shared_viewer(mine - own, theirs - own, home)
+            if seen_by is not None:
+                clashes.extend(other_class)
+                viewer = viewer or seen_by
+        if viewer is None:
             continue
-        viewer = clashes[0][1]
-        where = policy.origin.at("spec", "exportTo") if policy.export_to else policy.origin.at("spec", "host")
+        spec = policy.origin.at("spec")
         yield RULE.on(
-            where,
-            f"DestinationRule {_names([o for o, _ in clashes])} also configures host {policy.fqdn!r} in "
-            f"namespace {policy.namespace!r} with a different exportTo; Istio merges DestinationRules only "
-            f"when their exportTo is the same, so proxies in {shown(viewer)} apply only one of them "
-            "(which one depends on the order they were created in, not visible in files)",
-            related=tuple(ctx.related(o.origin, "conflicts with") for o, _ in clashes),
+            spec.at("exportTo") if policy.export_to else spec.at("host"),
+            f"{_rules(clashes)} also configure{'s' if len(clashes) == 1 else ''} host "
+            f"{policy.fqdn!r} in namespace {policy.namespace!r} with a different exportTo; Istio "
+            "merges DestinationRules only when their exportTo is the same, so proxies in "
+            f"{shown(viewer)} apply only one of them (which one depends on the order they were "
+            "created in, not visible in files)",
+            related=tuple(ctx.related(o.origin, "conflicts with") for o in clashes),
         )
+
+
+def _rules(policies: Iterable[DestinationPolicy]) -> str:
+    """``DestinationRule 'a'`` or ``DestinationRules 'a', 'b'``."""
+    names = [repr(p.name) for p in policies]
+    return f"DestinationRule{'s' if len(names) > 1 else ''} {', '.join(names)}"

@@ -73,8 +73,8 @@ def _duplicate_names(policy: DestinationPolicy) -> Iterator[Finding]:
         if subset.name in first:
             yield RULE.on(
                 subset.origin.at("name"),
-                f"subset name {subset.name!r} is used twice in this DestinationRule (also subsets[{first[subset.name]}]); "
-                "Istio rejects duplicate subset names",
+                f"subset name {subset.name!r} is used twice in this DestinationRule (also "
+                f"subsets[{first[subset.name]}]); Istio rejects duplicate subset names",
             )
         else:
             first[subset.name] = i
@@ -98,15 +98,19 @@ def _overlaps(ctx: Analysis, members: list[Member]) -> Iterator[Finding]:
             where = "" if other_owner is owner else f" of DestinationRule {other_owner.name!r}"
             yield RULE.on(
                 subset.origin.at("labels"),
-                f"subset {subset.name!r} {subset_labels(subset.labels)} of host {owner.fqdn!r} overlaps "
-                f"subset {other.name!r} {subset_labels(other.labels)}{where}: {reason}, so routes to either "
-                "subset reach the same pods",
+                f"subset {subset.name!r} {subset_labels(subset.labels)} of host {owner.fqdn!r} "
+                f"overlaps subset {other.name!r} {subset_labels(other.labels)}{where}: {reason}, "
+                "so routes to either subset reach the same pods",
                 related=(ctx.related(other.origin, f"overlaps subset {other.name!r} of"),),
             )
 
 
 def _overlap(
-    subset: Subset, labels: dict[str, str], other: Subset, other_labels: dict[str, str], pods: list[Workload] | None
+    subset: Subset,
+    labels: dict[str, str],
+    other: Subset,
+    other_labels: dict[str, str],
+    pods: list[Workload] | None,
 ) -> str | None:
     if labels == other_labels:
         return "they select pods by the same labels"

@@ -46,8 +46,8 @@ from meshctl.rules.conflicts._exported import shared_viewer, shown, viewers
 from meshctl.rules.context import Analysis
 
 RULE = Rule(
-    "MSH129", "conflicting-service-entry-protocols", Severity.WARNING, __doc__, istio_code="IST0177",
-    reads=frozenset({"service_entries"}),
+    "MSH129", "conflicting-service-entry-protocols", Severity.WARNING, __doc__,
+    istio_code="IST0177", reads=frozenset({"service_entries"}),
 )
 
 Declared = tuple[ServiceEntry, ExternalPort, frozenset[str]]
@@ -73,7 +73,9 @@ def check(ctx: Analysis) -> Iterator[Finding]:
             yield from _conflicts(ctx, host, number, declared)
 
 
-def _conflicts(ctx: Analysis, host: str, number: int, declared: list[Declared]) -> Iterator[Finding]:
+def _conflicts(
+    ctx: Analysis, host: str, number: int, declared: list[Declared]
+) -> Iterator[Finding]:
     for entry, port, exported in declared:
         clashes = []
         for other, other_port, other_exported in declared:
@@ -88,8 +90,10 @@ def _conflicts(ctx: Analysis, host: str, number: int, declared: list[Declared]) 
         more = f" (and {len(clashes) - 1} more)" if len(clashes) > 1 else ""
         yield RULE.on(
             port.origin.at("protocol"),
-            f"port {number} of host {host!r} is {port.protocol} here but {other_port.protocol} in ServiceEntry "
-            f"{other.name!r} (namespace {other.namespace!r}){more}; proxies in {shown(viewer)} see both and "
-            "use only one protocol for that host and port",
-            related=tuple(ctx.related(p.origin.at("protocol"), "conflicts with") for _, p, _ in clashes),
+            f"port {number} of host {host!r} is {port.protocol} here but {other_port.protocol} in "
+            f"ServiceEntry {other.name!r} (namespace {other.namespace!r}){more}; proxies in "
+            f"{shown(viewer)} see both and use only one protocol for that host and port",
+            related=tuple(
+                ctx.related(p.origin.at("protocol"), "conflicts with") for _, p, _ in clashes
+            ),
         )

@@ -1,14 +1,19 @@
 """Services that select the same workload expose one target port as different service ports.
 
 ## Why it matters
-Istio requires Services that select the same pods and send traffic to the same
-container port (`targetPort`) to expose it under the same port number. The sidecar
-builds its inbound configuration for that container port from the Services' ports, and
-with two port numbers for one target port the settings that depend on the service port
-(protocol, port-level DestinationRule and PeerAuthentication settings, the
-`destination_service` of metrics) come from only one of them. This is what
-`istioctl analyze` reports as IST0137 (DeploymentConflictingPorts). A numeric and a
-named `targetPort` are compared as written, as Istio does.
+The sidecar builds one inbound filter chain per container port of its pod. When two
+Services select the same pods and send traffic to the same `targetPort` under different
+port numbers (`reviews` port 9080 and `reviews-public` port 80, both to 9080), that chain
+is built from only one of them (the oldest): its protocol, and the Service name that
+metrics and access logs report (`destination_service`), apply to the traffic of both.
+This is what `istioctl analyze` reports as IST0137 (DeploymentConflictingPorts). A
+numeric and a named `targetPort` are compared as written, as Istio does; two ports of
+one Service sharing a target port are not reported on their own.
+
+As in Istio, only workloads in the mesh count: an `istio-proxy` container, the pod's
+`sidecar.istio.io/inject: "true"`, or a namespace labelled `istio-injection: enabled` or
+`istio.io/rev`. When the inputs do not contain the workload's Namespace, the finding is
+reported as unresolved (info) unless `--closed-world` is given.
 
 ## Example
 ```yaml
@@ -34,14 +39,13 @@ or merge the Services into one.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 
 from meshctl.diagnostics import Finding, Severity
-from meshctl.model.objects import Service, ServicePort, Workload
+from meshctl.model.objects import ServicePort
 from meshctl.model.origin import Origin
 from meshctl.rules.base import Rule
-from meshctl.rules.conflicts._selected_workloads import describe, services_by_workload
+from meshctl.rules.conflicts._selected_workloads import port_clashes
 from meshctl.rules.context import Analysis
 
 RULE = Rule(
@@ -49,39 +53,31 @@ RULE = Rule(
     reads=frozenset({"services", "workloads"}),
 )
 
-Exposed = tuple[Service, ServicePort]
-
 
 @RULE.analysis
 def check(ctx: Analysis) -> Iterator[Finding]:
-    clashes: dict[ServicePort, dict[ServicePort, Service]] = defaultdict(dict)
-    owners: dict[ServicePort, Service] = {}
-    shared: dict[ServicePort, list[Workload]] = defaultdict(list)
-    for workload, services in services_by_workload(ctx.mesh).items():
-        by_target: dict[tuple[str, str], list[Exposed]] = defaultdict(list)
-        for service in services:
-            for port in service.ports:
-                by_target[(_target(port), port.protocol)].append((service, port))
-        for exposed in by_target.values():
-            if len({port.port for _, port in exposed}) < 2:
-                continue
-            for service, port in exposed:
-                others = [(s, p) for s, p in exposed if s is not service and p.port != port.port]
-                if others:
-                    owners[port] = service
-                    shared[port].append(workload)
-                    clashes[port].update({p: s for s, p in others})
-    for port, others in clashes.items():
-        service = owners[port]
-        other_port, other = next(iter(others.items()))
-        more = f" (and {len(others) - 1} more)" if len(others) > 1 else ""
-        yield RULE.on(
-            _declared_at(port),
-            f"Service {service.name!r} exposes targetPort {_target(port)} as port {port.port}, but Service "
-            f"{other.name!r} exposes it as port {other_port.port}{more}; both select {describe(shared[port])}, "
-            "and Istio needs one service port per target port of a workload",
-            related=tuple(ctx.related(_declared_at(p), "conflicts with") for p in others),
+    for clash in port_clashes(ctx, _target_key, lambda a, b: a.port != b.port):
+        port, service = clash.port, clash.service
+        other_port, other, more = clash.first_other()
+        message = (
+            f"Service {service.name!r} exposes targetPort {_target(port)} as port {port.port}, "
+            f"but Service {other.name!r} exposes it as port {other_port.port}{more}; both select "
+            f"{clash.describe()}, whose sidecar takes the settings of that target port from only "
+            "one of them"
         )
+        if not clash.in_mesh:
+            message += f", if namespace {service.namespace!r} injects Istio sidecars"
+        yield RULE.on(
+            _declared_at(port), message, unresolved=not clash.in_mesh,
+            related=tuple(
+                ctx.related(_declared_at(p), "conflicts with") for p in clash.others
+            ),
+        )
+
+
+def _target_key(port: ServicePort) -> tuple[str, str]:
+    """Ports are compared by target port, TCP and UDP apart."""
+    return (_target(port), port.protocol)
 
 
 def _target(port: ServicePort) -> str:
@@ -92,4 +88,4 @@ def _target(port: ServicePort) -> str:
 
 
 def _declared_at(port: ServicePort) -> Origin:
-    return port.origin.at("targetPort") if port.target_port is not None else port.origin.at("port")
+    return port.origin.at("targetPort" if port.target_port is not None else "port")

@@ -13,8 +13,11 @@ Like Istio, meshctl skips the control-plane and gateway Services Istio installs 
 generates (labelled `istio: ...`, `release: istio`, `app: istiod`, or managed by a
 Gateway API gateway), the Kubernetes system namespaces, UDP ports, and the well-known
 ports Istio treats as TCP (25, 53, 3306, 27017). ExternalName Services are MSH161's.
-Services whose pods run the Linkerd proxy (or whose namespace is annotated
-`linkerd.io/inject`) are skipped too: Istio does not see their traffic.
+Istio's conventions matter where Istio runs, so meshctl stays quiet when the inputs
+hold no Istio resource and no Istio-labelled Namespace, and it skips Services of
+Linkerd's world: in a namespace annotated `linkerd.io/inject`, in a namespace whose
+inputs hold Linkerd resources and no Istio ones, or whose pods all run the Linkerd
+proxy.
 
 ## Example
 ```yaml
@@ -45,6 +48,7 @@ from meshctl.rules.base import Rule
 from meshctl.rules.context import Analysis
 from meshctl.rules.hygiene._dataplane import SYSTEM_NAMESPACES, istio_managed, linkerd_meshed, linkerd_namespace
 from meshctl.rules.hygiene._ports import describe, sniffed
+from meshctl.rules.hygiene._scope import config_scope
 
 RULE = Rule(
     "MSH160", "port-protocol-not-explicit", Severity.INFO, __doc__, istio_code="IST0118",
@@ -54,17 +58,20 @@ RULE = Rule(
 
 @RULE.analysis
 def check(ctx: Analysis) -> Iterator[Finding]:
+    scope = config_scope(ctx.mesh)
+    if not scope.uses_istio:
+        return
     for service in ctx.mesh.services:
         if service.type == "ExternalName" or service.namespace in SYSTEM_NAMESPACES or istio_managed(service.labels):
             continue
         ports = [p for p in service.ports if sniffed(p)]
-        if not ports or _outside_istio(ctx, service):
+        if not ports or scope.linkerd_only(service.namespace) or _linkerd_service(ctx, service):
             continue
         for port in ports:
             yield RULE.on(_field(port), _message(port))
 
 
-def _outside_istio(ctx: Analysis, service: Service) -> bool:
+def _linkerd_service(ctx: Analysis, service: Service) -> bool:
     """The Service belongs to a Linkerd namespace, or every pod it selects runs the Linkerd proxy."""
     namespace = ctx.mesh.namespaces.get(service.namespace)
     if linkerd_namespace(namespace):

@@ -8,6 +8,9 @@ of every other destination on the same port, or be shadowed by it, so the proxy 
 send TCP connections to the wrong place or drop them. This is what `istioctl analyze`
 reports as IST0150 (ExternalNameServiceTypeInvalidPortName).
 
+meshctl reports this only when the inputs involve Istio (an Istio resource or an
+Istio-labelled Namespace), and not in Linkerd namespaces.
+
 ## Example
 ```yaml
 apiVersion: v1
@@ -35,7 +38,9 @@ from meshctl.diagnostics import Finding, Severity
 from meshctl.model.objects import ServicePort
 from meshctl.rules.base import Rule
 from meshctl.rules.context import Analysis
+from meshctl.rules.hygiene._dataplane import linkerd_namespace
 from meshctl.rules.hygiene._ports import describe, sniffed
+from meshctl.rules.hygiene._scope import config_scope
 
 RULE = Rule(
     "MSH161", "external-name-port-name", Severity.WARNING, __doc__, istio_code="IST0150",
@@ -45,8 +50,13 @@ RULE = Rule(
 
 @RULE.analysis
 def check(ctx: Analysis) -> Iterator[Finding]:
+    scope = config_scope(ctx.mesh)
+    if not scope.uses_istio:
+        return
     for service in ctx.mesh.services:
-        if service.type != "ExternalName":
+        if service.type != "ExternalName" or scope.linkerd_only(service.namespace):
+            continue
+        if linkerd_namespace(ctx.mesh.namespaces.get(service.namespace)):
             continue
         target = f"ExternalName {service.external_name!r}" if service.external_name else "the ExternalName"
         for port in service.ports:

@@ -10,12 +10,16 @@ the label on a new namespace is a common cause of "my VirtualService does nothin
 This is what `istioctl analyze` reports as IST0102 (NamespaceNotInjected).
 
 `istioctl` reports every unlabelled user namespace. meshctl reports a Namespace only
-when the inputs hold workloads in it that nothing else enrols or opts out, so a
-namespace defined for other reasons stays quiet. It skips the Kubernetes system
-namespaces and Istio's root namespace, Linkerd's namespaces and namespaces annotated
-`linkerd.io/inject`, and workloads that run the Linkerd proxy, already have an
-`istio-proxy` container, say `sidecar.istio.io/inject` or `istio.io/dataplane-mode`
-themselves, or belong to Istio itself (labelled `istio: ...`).
+when the inputs show it is meant for Istio and show what would be left out: Istio
+configuration lives in it (a VirtualService, DestinationRule, Sidecar,
+AuthorizationPolicy, Telemetry, ...) or names one of its Services, and it holds
+workloads that nothing else enrols or opts out. Gateway-API-only or Linkerd-only
+namespaces, and namespaces defined for other reasons, stay quiet. It skips the
+Kubernetes system namespaces and Istio's root namespace, namespaces annotated
+`linkerd.io/inject` or owned by Linkerd, and workloads that run the Linkerd proxy,
+already have an `istio-proxy` container, say `sidecar.istio.io/inject` or
+`istio.io/dataplane-mode` themselves, or belong to Istio itself (labelled
+`istio: ...`).
 
 ## Example
 ```yaml
@@ -23,6 +27,16 @@ apiVersion: v1
 kind: Namespace
 metadata:
   name: shop           # no istio-injection / istio.io/rev / istio.io/dataplane-mode
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: cart, namespace: shop}
+spec:
+  hosts: [cart]
+  http:
+  - route:
+    - destination: {host: cart}
+      timeout: 2s
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -49,6 +63,7 @@ from meshctl.diagnostics import Finding, Severity
 from meshctl.model.objects import Namespace, Workload
 from meshctl.rules.base import Rule
 from meshctl.rules.context import Analysis
+from meshctl.rules.hygiene._scope import config_scope
 from meshctl.rules.hygiene._dataplane import (
     DATAPLANE_MODE_LABEL,
     SYSTEM_NAMESPACES,
@@ -61,7 +76,7 @@ from meshctl.rules.hygiene._dataplane import (
 
 RULE = Rule(
     "MSH163", "namespace-not-injected", Severity.INFO, __doc__, istio_code="IST0102",
-    reads=frozenset({"workloads"}),
+    reads=frozenset({"workloads", "routes", "destination_policies"}),
 )
 
 
@@ -69,13 +84,19 @@ RULE = Rule(
 def check(ctx: Analysis) -> Iterator[Finding]:
     mesh = ctx.mesh
     skipped = SYSTEM_NAMESPACES | {mesh.mesh_config.root_namespace, "istio-system"}
-    for namespace in mesh.namespaces.values():
-        if (
-            namespace.origin is None
-            or namespace.name in skipped
-            or has_dataplane_label(namespace)
-            or linkerd_namespace(namespace)
-        ):
+    candidates = [
+        namespace for namespace in mesh.namespaces.values()
+        if namespace.origin is not None
+        and namespace.name not in skipped
+        and not has_dataplane_label(namespace)
+        and not linkerd_namespace(namespace)
+    ]
+    if not candidates:
+        return
+    scope = config_scope(mesh, targets=True)
+    for namespace in candidates:
+        config = scope.istio.get(namespace.name)
+        if config is None or namespace.origin is None:
             continue
         workloads = [w for w in mesh.workloads_in(namespace.name) if _left_out(w, namespace)]
         if not workloads:
@@ -85,10 +106,11 @@ def check(ctx: Analysis) -> Iterator[Finding]:
         where = namespace.origin.at("metadata", "labels") if namespace.labels else namespace.origin.at("metadata", "name")
         yield RULE.on(
             where,
-            f"namespace {namespace.name!r} has no istio-injection, istio.io/rev or {DATAPLANE_MODE_LABEL} "
-            f"label, so its workloads ({first.kind} {first.name}{more}) run without an Istio proxy; label it "
-            "to enrol them, or istio-injection: disabled to keep it out of the mesh",
-            related=(ctx.related(first.origin, "runs"),),
+            f"namespace {namespace.name!r} has no istio-injection, istio.io/rev or {DATAPLANE_MODE_LABEL} label, "
+            f"so its workloads ({first.kind} {first.name}{more}) run without an Istio proxy although Istio "
+            f"configuration is written for it ({config.ref.display()}); label it to enrol them, or "
+            "istio-injection: disabled to keep it out of the mesh",
+            related=(ctx.related(first.origin, "runs"), ctx.related(config, "configured by")),
         )
 
 

@@ -53,7 +53,7 @@ def check(ctx: Analysis) -> Iterator[Finding]:
                 continue
             yield RULE.on(
                 where,
-                f"accessLogging entry {index} names no provider and the mesh config sets no "
+                f"accessLogging[{index}] names no provider and the mesh config sets no "
                 "defaultProviders.accessLogging, so the entry applies to no provider and does nothing; "
                 f"name a provider ({known}) or set a default in the mesh config",
             )

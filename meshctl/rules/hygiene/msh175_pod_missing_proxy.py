@@ -67,5 +67,5 @@ def check(ctx: Analysis) -> Iterator[Finding]:
             f"enables injection ({label}: {namespace.labels[label]}): it was created before the label or "
             "while the injector was unavailable, and runs outside the mesh; restart it, or opt out with "
             'sidecar.istio.io/inject: "false"',
-            related=(ctx.related(namespace.origin, "injection is enabled on"),),
+            related=(ctx.related(namespace.origin.at("metadata", "labels", label), "injection is enabled on"),),
         )

@@ -48,13 +48,10 @@ class Served:
     def ports(self) -> dict[int, str]:
         """Every port number the host exposes -> how to show it (``9080/http``)."""
         out: dict[int, str] = {}
-        for service in self.services:
-            for port in service.ports:
-                out.setdefault(port.port, f"{port.port}/{port.name}" if port.name else str(port.port))
-        for entry in self.entries:
-            for ext in entry.ports:
-                if ext.number:
-                    out.setdefault(ext.number, f"{ext.number}/{ext.name}" if ext.name else str(ext.number))
+        declared = [(p.port, p.name) for s in self.services for p in s.ports]
+        declared += [(p.number, p.name) for e in self.entries for p in e.ports if p.number]
+        for number, name in declared:
+            out.setdefault(number, f"{number}/{name}" if name else str(number))
         return dict(sorted(out.items()))
 
     @property
@@ -93,7 +90,8 @@ def served_by(mesh: MeshModel, route: Route, fqdn: str) -> Served | None:
         return None
     services = tuple(mesh.services_for(fqdn))
     entries = tuple(
-        e for e in mesh.entries_for(fqdn) if hosts.visible(e.export_to, e.namespace, route.namespace)
+        e for e in mesh.entries_for(fqdn)
+        if hosts.visible(e.export_to, e.namespace, route.namespace)
     )
     if not services and not entries:
         return None

@@ -1,4 +1,4 @@
-"""How a VirtualService names its gateways, resolved as Istio resolves them (MSH105, MSH108, MSH109).
+"""How a VirtualService names its gateways, resolved as Istio does (MSH105, MSH108, MSH109).
 
 >>> resolve("bookinfo-gateway", "bookinfo")
 [('bookinfo', 'bookinfo-gateway')]
@@ -79,7 +79,10 @@ def gateway_refs(route: Route) -> Iterator[GatewayRef]:
             for i, written in enumerate(match.gateways):
                 if written != MESH:
                     yield GatewayRef(
-                        written, tuple(resolve(written, route.namespace)), match.origin.at("gateways", i), False
+                        written,
+                        tuple(resolve(written, route.namespace)),
+                        match.origin.at("gateways", i),
+                        False,
                     )
 
 
@@ -109,7 +112,7 @@ def gateway_api_gateways(mesh: MeshModel, namespace: str, name: str) -> list[Gat
 
 
 def internal_source(mesh: MeshModel, ref: GatewayRef) -> tuple[list[Gateway], str | None]:
-    """The Gateway API Gateways whose Istio-generated gateway the reference names, and the listener."""
+    """The Gateway API Gateways whose generated gateway the reference names, and the listener."""
     parts = internal_parts(ref.name)
     if parts is None:
         return [], None

@@ -34,10 +34,11 @@ def is_gateway_selector(selector: Labels) -> bool:
 
 
 def is_gateway_workload(workload: Workload) -> bool:
-    """A gateway proxy deployment: labelled as one, named as one, or running only the proxy."""
-    if is_gateway_selector(workload.labels):
+    """An Istio gateway proxy: labelled as Istio's charts label one, or running only the proxy."""
+    labels = workload.labels
+    if "istio" in labels or any(key in labels for key in GENERATED_NAME_KEYS):
         return True
-    if "gateway" in workload.name.lower():
+    if "gateway.istio.io/managed" in labels:
         return True
     if "gateway" in workload.annotations.get("inject.istio.io/templates", ""):
         return True
@@ -84,21 +85,29 @@ class WorkloadIndex:
     def suggestion(self, namespace: str | None, selector: Labels) -> str:
         """``did you mean app=reviews?`` or the labels the workloads in scope do carry."""
         pool = self.workloads if namespace is None else self.mesh.workloads_in(namespace)
+        matched: list[str] = []  # the selector's pairs the pool still satisfies
         for key, value in sorted(selector.items()):
             values = sorted({w.labels[key] for w in pool if key in w.labels})
             if value in values:
+                pool = [w for w in pool if w.labels.get(key) == value]
+                matched.append(f"{key}={value}")
                 continue
             close = difflib.get_close_matches(value, values, n=1, cutoff=0.7)
             if close:
                 return f"; did you mean {key}={close[0]}?"
+            which = f"workloads with {', '.join(matched)}" if matched else "workloads there"
             if values:
-                shown = ", ".join(f"{key}={v}" for v in values[:4]) + (", ..." if len(values) > 4 else "")
-                return f"; workloads there have {shown}"
-            return f"; no workload there has a {key!r} label"
+                shown = ", ".join(f"{key}={v}" for v in values[:4]) + (
+                    ", ..." if len(values) > 4 else ""
+                )
+                return f"; {which} have {shown}"
+            return f"; none of the {which} has a {key!r} label"
         return ""
 
 
-def generated_for_gateway_api(mesh: MeshModel, namespace: str | None, selector: Labels) -> Gateway | None:
+def generated_for_gateway_api(
+    mesh: MeshModel, namespace: str | None, selector: Labels
+) -> Gateway | None:
     """The Gateway API Gateway whose generated deployment the selector names, if it is an input."""
     for key in GENERATED_NAME_KEYS:
         name = selector.get(key)

@@ -68,57 +68,47 @@ def check(ctx: Analysis) -> Iterator[Finding]:
             yield from _check(ctx, index, route, backend, role)
 
 
-def _check(ctx: Analysis, index: RuleIndex, route: Route, backend: Backend, role: str) -> Iterator[Finding]:
+def _check(
+    ctx: Analysis, index: RuleIndex, route: Route, backend: Backend, role: str
+) -> Iterator[Finding]:
     subset = backend.subset or ""
     served = served_by(ctx.mesh, route, backend.fqdn)
     if served is None:
         return  # an unknown host is MSH101's finding
-    found = [index.applied(client, backend.fqdn, served.namespaces) for client in _clients(ctx, route)]
+    clients = _clients(ctx, route)
+    found = [index.applied(client, backend.fqdn, served.namespaces) for client in clients]
     if any(applied is not None and applied.defines(subset) for applied in found):
         return
     applied = next((a for a in found if a is not None), None)
-    elsewhere = [
-        p for p in index.naming(backend.fqdn)
-        if any(s.name == subset for s in p.subsets) and (applied is None or p not in applied.rules)
-    ]
-    where = destination_field(backend, "subset")
-    client = applied.client if applied is not None else _clients(ctx, route)[0]
+    client = applied.client if applied is not None else clients[0]
     related: tuple[Related, ...] = ()
     if applied is None:
-        message = f"{role} subset {subset!r}: no DestinationRule for host {backend.host!r} applies from {_from(ctx, route)}"
-    else:
-        names = ", ".join(applied.subsets) or "none"
-        rules = " and ".join(f"{p.name}.{p.namespace}" for p in applied.rules)
+        shown = " or ".join(repr(c) for c in clients)
         message = (
-            f"{role} subset {subset!r} is not defined for host {backend.host!r}: DestinationRule {rules}, "
-            f"the one applied from namespace {client!r}, defines subsets: {names}"
+            f"{role} subset {subset!r}: no DestinationRule for host {backend.host!r} "
+            f"applies from namespace {shown}"
+        )
+    else:
+        rules = " and ".join(_name(p) for p in applied.rules)
+        message = (
+            f"{role} subset {subset!r} is not defined for host {backend.host!r}: "
+            f"DestinationRule {rules}, the one applied from namespace {client!r}"
+            f"{_gateway(route, client)}, "
+            f"defines subsets: {', '.join(applied.subsets) or 'none'}"
         )
         close = difflib.get_close_matches(subset, applied.subsets, n=1, cutoff=0.6)
         if close:
             message += f"; did you mean {close[0]!r}?"
         related = tuple(ctx.related(p.origin, "applied:") for p in applied.rules)
+    elsewhere = [
+        p for p in index.naming(backend.fqdn)
+        if any(s.name == subset for s in p.subsets) and (applied is None or p not in applied.rules)
+    ]
     if elsewhere:
-        first = elsewhere[0]
-        reason = _unused(first, client, served.namespaces, index.root, applied)
-        message += f"; DestinationRule {first.name}.{first.namespace} defines {subset!r} but {reason}"
+        reason = _unused(elsewhere[0], client, (client, *served.namespaces, index.root), applied)
+        message += f"; DestinationRule {_name(elsewhere[0])} defines {subset!r} but {reason}"
         related += tuple(ctx.related(p.origin, "defines the subset, unused:") for p in elsewhere)
-    yield RULE.on(where, message, related=related)
-
-
-def _unused(
-    policy: DestinationPolicy, client: str, host_namespaces: tuple[str, ...], root: str, applied: Applied | None
-) -> str:
-    """Why a rule that defines the subset is not the one applied for ``client``."""
-    lookup = (client, *host_namespaces, root)
-    if policy.namespace not in lookup:
-        path = ", ".join(repr(n) for n in dict.fromkeys(lookup))
-        return f"is in namespace {policy.namespace!r}, which clients in {client!r} never consult ({path} only)"
-    if not hosts.visible(policy.export_to, policy.namespace, client):
-        return f"is not exported to namespace {client!r}"
-    if applied is not None:
-        first = applied.rules[0]
-        return f"is hidden by DestinationRule {first.name}.{first.namespace}, which comes first in the lookup"
-    return "does not apply"
+    yield RULE.on(destination_field(backend, "subset"), message, related=related)
 
 
 def _clients(ctx: Analysis, route: Route) -> tuple[str, ...]:
@@ -134,7 +124,27 @@ def _clients(ctx: Analysis, route: Route) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def _from(ctx: Analysis, route: Route) -> str:
-    clients = _clients(ctx, route)
-    shown = " or ".join(repr(c) for c in clients)
-    return f"namespace {shown}" if len(clients) == 1 else f"namespaces {shown}"
+def _gateway(route: Route, client: str) -> str:
+    return " (the gateway's)" if client != route.namespace else ""
+
+
+def _unused(
+    policy: DestinationPolicy, client: str, lookup: tuple[str, ...], applied: Applied | None
+) -> str:
+    """Why a rule that defines the subset is not the one applied for ``client``."""
+    if policy.namespace not in lookup:
+        path = ", ".join(repr(n) for n in dict.fromkeys(lookup))
+        return (
+            f"is in namespace {policy.namespace!r}, which clients in {client!r} never consult "
+            f"(only {path})"
+        )
+    if not hosts.visible(policy.export_to, policy.namespace, client):
+        return f"is not exported to namespace {client!r}"
+    if applied is not None:
+        first = _name(applied.rules[0])
+        return f"is hidden by DestinationRule {first}, which comes first in the lookup"
+    return "does not apply"
+
+
+def _name(policy: DestinationPolicy) -> str:
+    return f"{policy.name}.{policy.namespace}"

@@ -42,7 +42,12 @@ from meshctl.diagnostics import Finding, Severity
 from meshctl.model.objects import Backend
 from meshctl.rules.base import Rule
 from meshctl.rules.context import Analysis
-from meshctl.rules.references._destinations import Served, destination_field, destinations, served_by
+from meshctl.rules.references._destinations import (
+    Served,
+    destination_field,
+    destinations,
+    served_by,
+)
 
 RULE = Rule(
     "MSH103", "unknown-destination-port", Severity.ERROR, __doc__, istio_code="IST0101",
@@ -77,5 +82,8 @@ def _target_port_hint(served: Served, backend: Backend) -> str:
     for service in served.services:
         for port in service.ports:
             if port.target_port == backend.port and port.port != backend.port:
-                return f" ({backend.port} is the targetPort of Service port {port.port}: use {port.port})"
+                return (
+                    f" ({backend.port} is the targetPort of Service port {port.port}: "
+                    f"use {port.port})"
+                )
     return ""

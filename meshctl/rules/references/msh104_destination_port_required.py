@@ -62,7 +62,7 @@ def check(ctx: Analysis) -> Iterator[Finding]:
             continue  # one port (or none): Istio takes it
         yield RULE.on(
             backend.host_origin,
-            f"{role} {backend.host!r} has no port, and {served.describe()} exposes "
-            f"{', '.join(served.ports.values())}: set port.number",
+            f"{role} {backend.host!r} names no port, but {served.describe()} exposes several "
+            f"({', '.join(served.ports.values())}): set port.number to one of them",
             related=(ctx.related(served.origin, "ports are declared by"),),
         )

@@ -52,7 +52,11 @@ from meshctl.rules.references._gateway_refs import (
 )
 
 RULE = Rule(
-    "MSH105", "unknown-gateway", Severity.ERROR, __doc__, istio_code="IST0101",
+    "MSH105",
+    "unknown-gateway",
+    Severity.ERROR,
+    __doc__,
+    istio_code="IST0101",
     reads=frozenset({"routes", "gateways"}),
 )
 
@@ -95,8 +99,8 @@ def _report(ctx: Analysis, route: Route, ref: GatewayRef, known: _Known) -> Iter
     if kube:
         yield RULE.on(
             ref.origin,
-            f"{where} {shown} is a Gateway API Gateway; a VirtualService binds only to Istio Gateways "
-            "(networking.istio.io): attach an HTTPRoute to it instead",
+            f"{where} {shown} is a Gateway API Gateway; a VirtualService binds only to "
+            "Istio Gateways (networking.istio.io): attach an HTTPRoute to it instead",
             related=(ctx.related(kube[0].origin, "see"),),
         )
         return
@@ -104,7 +108,9 @@ def _report(ctx: Analysis, route: Route, ref: GatewayRef, known: _Known) -> Iter
         return
     foreign = ns != route.namespace and not known.by_namespace.get(ns)
     if ctx.outside_inputs(ns) or (foreign and not ctx.closed_world):
-        yield RULE.on(ref.origin, f"{where} {shown} is defined in namespace {ns!r}", unresolved=True)
+        yield RULE.on(
+            ref.origin, f"{where} {shown} is defined in namespace {ns!r}", unresolved=True
+        )
         return
     yield RULE.on(ref.origin, f"{where} {shown} matches no Istio Gateway" + _hint(ns, name, known))
 
@@ -115,7 +121,10 @@ def _hint(ns: str, name: str, known: _Known) -> str:
         return f"; there is one in namespace {elsewhere[0]!r}: write '{elsewhere[0]}/{name}'"
     parts = internal_parts(name)
     if parts is not None:
-        return f"; it is the name Istio generates for Gateway API Gateway '{ns}/{parts[0]}', which is not among the inputs"
+        return (
+            f"; it is the name Istio generates for Gateway API Gateway '{ns}/{parts[0]}', "
+            "which is not among the inputs"
+        )
     close = difflib.get_close_matches(name, sorted(known.by_namespace.get(ns, [])), n=1, cutoff=0.6)
     if close:
         return f"; did you mean {close[0]!r}?"

@@ -124,7 +124,11 @@ class _KnownHosts:
                     f"did you mean {elsewhere[0]!r}?"
                 )
         close = difflib.get_close_matches(host, self._all, n=1, cutoff=0.8)
-        return f"; did you mean {close[0]!r}?" if close else ""
+        if close:
+            return f"; did you mean {close[0]!r}?"
+        if not host.endswith(domain):
+            return "; an external host needs a ServiceEntry"
+        return ""
 
     @cached_property
     def _all(self) -> list[str]:

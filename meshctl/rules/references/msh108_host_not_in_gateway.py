@@ -54,7 +54,11 @@ from meshctl.rules.references._gateway_refs import (
 )
 
 RULE = Rule(
-    "MSH108", "host-not-in-gateway", Severity.WARNING, __doc__, istio_code="IST0132",
+    "MSH108",
+    "host-not-in-gateway",
+    Severity.WARNING,
+    __doc__,
+    istio_code="IST0132",
     reads=frozenset({"routes", "gateways"}),
 )
 
@@ -78,11 +82,15 @@ def _server_hosts(server: BoundServer) -> list[tuple[str, str]]:
     gateway, listener = server.gateway, server.listener
     if gateway.source_kind == ISTIO_KIND:
         return [hosts.split_gateway_host(h, gateway.namespace) for h in listener.hosts]
-    allowed = gateway.namespace if listener.allowed_namespaces == "Same" else "*"  # All; Selector: unknown
+    allowed = (
+        gateway.namespace if listener.allowed_namespaces == "Same" else "*"
+    )  # All; Selector: unknown
     return [(allowed, h) for h in listener.hosts]
 
 
-def _check(ctx: Analysis, route: Route, ref: GatewayRef, servers: list[BoundServer]) -> Iterator[Finding]:
+def _check(
+    ctx: Analysis, route: Route, ref: GatewayRef, servers: list[BoundServer]
+) -> Iterator[Finding]:
     domain = ctx.mesh.domain
     names = {name for h in route.hosts for name in (h, hosts.fqdn(h, route.namespace, domain))}
     offered: list[str] = []
@@ -96,15 +104,24 @@ def _check(ctx: Analysis, route: Route, ref: GatewayRef, servers: list[BoundServ
                 return
             other_namespaces.append(ns_pattern)
     gateway = servers[0].gateway
+    if gateway.source_kind == ISTIO_KIND:
+        named, parts = f"Gateway {ref.key!r}", "server"
+    else:
+        named, parts = (
+            f"Gateway API Gateway '{gateway.namespace}/{gateway.name}' (behind {ref.shown!r})",
+            "listener",
+        )
     wanted = ", ".join(repr(h) for h in route.hosts)
     if other_namespaces:
         allowed = ", ".join(repr(n) for n in sorted(set(other_namespaces)))
         message = (
-            f"Gateway {ref.key!r} accepts {wanted} only for VirtualServices in namespace {allowed}, "
+            f"{named} accepts {wanted} only for VirtualServices in namespace {allowed}, "
             f"not {route.namespace!r}"
         )
     else:
         shown = sorted(set(offered))
         listed = ", ".join(repr(h) for h in shown[:5]) + (", ..." if len(shown) > 5 else "")
-        message = f"no server of Gateway {ref.key!r} accepts {wanted}; its servers accept {listed or 'no host'}"
+        message = (
+            f"no {parts} of {named} accepts {wanted}; its {parts}s accept {listed or 'no host'}"
+        )
     yield RULE.on(ref.origin, message, related=(ctx.related(gateway.origin, "bound to"),))

@@ -49,7 +49,11 @@ from meshctl.rules.references._gateway_refs import (
 )
 
 RULE = Rule(
-    "MSH109", "internal-gateway-reference", Severity.WARNING, __doc__, istio_code="IST0165",
+    "MSH109",
+    "internal-gateway-reference",
+    Severity.WARNING,
+    __doc__,
+    istio_code="IST0165",
     reads=frozenset({"routes", "gateways"}),
 )
 

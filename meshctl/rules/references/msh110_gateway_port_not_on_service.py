@@ -39,7 +39,11 @@ from meshctl.rules.context import Analysis
 from meshctl.rules.references._workload_selectors import WorkloadIndex, describe
 
 RULE = Rule(
-    "MSH110", "gateway-port-not-on-service", Severity.WARNING, __doc__, istio_code="IST0162",
+    "MSH110",
+    "gateway-port-not-on-service",
+    Severity.WARNING,
+    __doc__,
+    istio_code="IST0162",
     reads=frozenset({"gateways", "workloads", "services"}),
 )
 
@@ -94,12 +98,17 @@ def _exposed(services: list[Service], workloads: list[Workload]) -> set[int]:
     return ports
 
 
-def _check(ctx: Analysis, gateway: Gateway, workloads: list[Workload], services: list[Service]) -> Iterator[Finding]:
+def _check(
+    ctx: Analysis, gateway: Gateway, workloads: list[Workload], services: list[Service]
+) -> Iterator[Finding]:
     exposed = _exposed(services, workloads)
-    names = ", ".join(f"{s.name}.{s.namespace}" for s in services[:3]) + (", ..." if len(services) > 3 else "")
+    names = ", ".join(f"{s.name}.{s.namespace}" for s in services[:3]) + (
+        ", ..." if len(services) > 3 else ""
+    )
     offered = ", ".join(
         f"{p.port}" + (f"->{p.target_port}" if p.target_port not in (None, p.port) else "")
-        for s in services for p in s.ports
+        for s in services
+        for p in s.ports
     )
     assert gateway.selector is not None
     for listener in gateway.listeners:
@@ -107,7 +116,8 @@ def _check(ctx: Analysis, gateway: Gateway, workloads: list[Workload], services:
             continue
         yield RULE.on(
             listener.origin.at("port", "number"),
-            f"server port {listener.port} is not exposed by the Service(s) in front of the gateway workloads "
-            f"({describe(gateway.selector)}): {names} expose {offered or 'no port'}",
-            related=(ctx.related(services[0].origin, "Service"),),
+            f"server port {listener.port} is not exposed by the Services selecting the gateway "
+            "workloads "
+            f"({describe(gateway.selector)}): {names} expose only {offered or 'no port'}",
+            related=(ctx.related(services[0].origin, "see"),),
         )

@@ -11,8 +11,8 @@ Before::
         patch: {operation: INSERT_BEFORE, value: {name: envoy.filters.http.ratelimit}}
 
 After: ``order_dependent(patch)`` is True and ``unprioritized(filter)`` is True, so the patch
-is reported by MSH144, or by MSH148 when ``pinned_elsewhere`` finds another patch of the same
-filter name pinned to a proxyVersion.
+is reported by MSH144, or by MSH148 when ``PinnedPatches.elsewhere`` finds another patch that
+merges, replaces or removes the same filter only for proxies of a given proxyVersion.
 
 The classification follows Istio's analyzer: an operation that Istio ignores for the
 ``applyTo`` (REPLACE outside HTTP_FILTER/NETWORK_FILTER/VIRTUAL_HOST, ADD or REMOVE on
@@ -69,21 +69,22 @@ def describe(index: int, patch: EnvoyPatch) -> str:
 
 
 class PinnedPatches:
-    """Patches pinned to a proxyVersion, indexed by filter name and namespace."""
+    """Patches that merge, replace or remove a filter only for a proxyVersion, by filter name."""
 
     def __init__(self, mesh: MeshModel) -> None:
         self.root = mesh.mesh_config.root_namespace
         self._by_name: dict[str, list[Pinned]] = defaultdict(list)
         for envoy_filter, _, patch in patches(mesh):
-            if patch.proxy_version and patch.filter_name:
+            if patch.proxy_version and patch.filter_name and _acts_on_named_filter(patch):
                 self._by_name[patch.filter_name].append((envoy_filter, patch))
 
     def elsewhere(self, envoy_filter: EnvoyFilterConfig, patch: EnvoyPatch) -> list[Pinned]:
-        """Other pinned patches of the same filter name that can reach the same proxies.
+        """Other pinned patches of the filter ``patch`` is placed against or acts on, that can
+        reach the same proxies.
 
         A filter in the root namespace reaches every namespace; others reach their own.
         """
-        if not patch.filter_name:
+        if not patch.filter_name or patch.apply_to not in FILTERS:
             return []
         return [
             (other_filter, other)
@@ -94,3 +95,11 @@ class PinnedPatches:
                 or self.root in (other_filter.namespace, envoy_filter.namespace)
             )
         ]
+
+
+def _acts_on_named_filter(patch: EnvoyPatch) -> bool:
+    """MERGE, REPLACE or REMOVE of a filter: ``filter_name`` is then the filter patched.
+
+    (For INSERT_* and ADD it is usually the anchor, not the filter the patch adds.)
+    """
+    return patch.apply_to in FILTERS and patch.operation in ("MERGE", "REPLACE", "REMOVE")

@@ -199,11 +199,16 @@ def request_covers(earlier: RequestMatch, later: RequestMatch) -> bool:
     )
 
 
-def scope_covers(earlier: RequestMatch, later: RequestMatch, scope: Scope) -> bool:
-    """Is the earlier match applied wherever the later one is (gateways, port, sources)?"""
+def scope_covers(earlier: RequestMatch, later: RequestMatch, scope: Scope, at: str | None = None) -> bool:
+    """Is the earlier match applied wherever the later one is (gateways, port, sources)?
+
+    With ``at``, only the later match's application at that gateway is asked about.
+    """
     if earlier.port is not None and earlier.port != later.port:
         return False
     e_ctx, l_ctx = scope.contexts(earlier), scope.contexts(later)
+    if at is not None:
+        l_ctx = frozenset({at}) & (l_ctx or frozenset())
     if l_ctx is not None and not l_ctx:
         return False  # the later match applies nowhere we can name: not ours to judge
     if e_ctx is not None and (l_ctx is None or not l_ctx <= e_ctx):
@@ -220,9 +225,10 @@ def scope_covers(earlier: RequestMatch, later: RequestMatch, scope: Scope) -> bo
     return True
 
 
-def match_covers(earlier: RequestMatch, later: RequestMatch, scope: Scope) -> bool:
-    """Does ``earlier`` take every request ``later`` would take, wherever ``later`` applies?"""
-    return scope_covers(earlier, later, scope) and request_covers(earlier, later)
+def match_covers(earlier: RequestMatch, later: RequestMatch, scope: Scope, at: str | None = None) -> bool:
+    """Does ``earlier`` take every request ``later`` would take, wherever ``later`` applies
+    (or, with ``at``, where it applies at that gateway)?"""
+    return scope_covers(earlier, later, scope, at) and request_covers(earlier, later)
 
 
 def takes_everything(match: RequestMatch) -> bool:
@@ -245,12 +251,14 @@ def whole_rule(rule: RouteRule) -> RequestMatch:
 # -- a whole route ---------------------------------------------------------------------
 @dataclass(frozen=True)
 class Cover:
-    """``match`` (of ``rule``) is covered by ``by_match`` of ``by_rule``."""
+    """``match`` (of ``rule``) is covered by ``by_match`` of ``by_rule`` (and, when the
+    earlier matches each cover it at some of its gateways only, by ``others`` too)."""
 
     rule: RouteRule
     match: RequestMatch
     by_rule: RouteRule
     by_match: RequestMatch
+    others: tuple[tuple[RouteRule, RequestMatch], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -261,8 +269,14 @@ class Unreachable:
     covers: tuple[Cover, ...]
 
     @property
+    def by(self) -> tuple[tuple[RouteRule, RequestMatch], ...]:
+        """The earlier (rule, match) pairs that take the rule's traffic, in order."""
+        pairs = (p for c in self.covers for p in ((c.by_rule, c.by_match), *c.others))
+        return tuple(dict.fromkeys(p for p in pairs if p[0] is not self.rule))
+
+    @property
     def by_rules(self) -> tuple[RouteRule, ...]:
-        return tuple(dict.fromkeys(c.by_rule for c in self.covers if c.by_rule is not self.rule))
+        return tuple(dict.fromkeys(r for r, _ in self.by))
 
 
 @dataclass(frozen=True)
@@ -292,9 +306,9 @@ def _http(rules: Iterable[RouteRule], scope: Scope, unreachable: list[Unreachabl
         covers: list[Cover | None] = []
         dead: list[bool] = []  # covered by an earlier rule, directly or through a dead sibling
         for j, match in enumerate(own):
-            found = _first(earlier, match, scope)
-            if found is not None:
-                covers.append(Cover(rule, match, *found))
+            found = _covering(earlier, match, scope)
+            if found:
+                covers.append(Cover(rule, match, *found[0], others=tuple(found[1:])))
                 dead.append(True)
                 continue
             siblings = [i for i in range(j) if match_covers(own[i], match, scope)]
@@ -313,10 +327,24 @@ def _http(rules: Iterable[RouteRule], scope: Scope, unreachable: list[Unreachabl
             earlier.extend((rule, m) for m in own)
 
 
-def _first(
+def _covering(
     earlier: Sequence[tuple[RouteRule, RequestMatch]], match: RequestMatch, scope: Scope
-) -> tuple[RouteRule, RequestMatch] | None:
-    return next(((r, e) for r, e in earlier if match_covers(e, match, scope)), None)
+) -> list[tuple[RouteRule, RequestMatch]]:
+    """The earlier match that covers ``match``; failing one, an earlier match per gateway."""
+    first = next(((r, e) for r, e in earlier if match_covers(e, match, scope)), None)
+    if first is not None:
+        return [first]
+    contexts = scope.contexts(match)
+    if not contexts or len(contexts) < 2:
+        return []
+    found: list[tuple[RouteRule, RequestMatch]] = []
+    for gateway in sorted(contexts):
+        one = next(((r, e) for r, e in earlier if match_covers(e, match, scope, gateway)), None)
+        if one is None:
+            return []
+        if one not in found:
+            found.append(one)
+    return found
 
 
 def _l4(rules: Iterable[RouteRule], unreachable: list[Unreachable]) -> None:

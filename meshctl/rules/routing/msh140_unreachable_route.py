@@ -39,12 +39,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshctl.diagnostics import Finding, Severity
-from meshctl.model.objects import Route
 from meshctl.rules.base import Rule
 from meshctl.rules.context import Analysis
 from meshctl.rules.routing._subsumption import (
     Unreachable,
     describe,
+    match_label,
     rule_label,
     scope_phrase,
     shadows,
@@ -63,26 +63,28 @@ def check(ctx: Analysis) -> Iterator[Finding]:
         if route.source_kind != "VirtualService" or len(route.rules) < 2:
             continue
         for dead in shadows(route).unreachable:
-            yield _finding(ctx, route, dead)
+            yield _finding(ctx, dead)
 
 
-def _finding(ctx: Analysis, route: Route, dead: Unreachable) -> Finding:
+def _finding(ctx: Analysis, dead: Unreachable) -> Finding:
     label = rule_label(dead.rule)
-    catch_all = next((c for c in dead.covers if c.by_rule is not dead.rule and takes_everything(c.by_match)), None)
-    if catch_all is not None:
-        by = catch_all.by_rule
-        what = "has no match and takes" if not by.matches else "matches"
-        unit = "connection" if by.protocol in ("tcp", "tls") else "request"
-        message = (
-            f"{label} can never be reached: {rule_label(by)} before it {what} every {unit}"
-            f"{scope_phrase(catch_all.by_match)}"
-        )
-        related = (ctx.related(by.origin, f"the catch-all rule {rule_label(by)} is in"),)
-    else:
-        taken = "; ".join(
-            f"{describe(c.match)} by {rule_label(c.by_rule)} ({describe(c.by_match)})"
-            for c in dead.covers if c.by_rule is not dead.rule
-        )
-        message = f"{label} can never be reached: every one of its matches is taken by an earlier rule: {taken}"
-        related = tuple(ctx.related(r.origin, f"{rule_label(r)}, which takes its traffic, is in") for r in dead.by_rules)
+    by = dead.by
+    if all(takes_everything(m) for _, m in by):
+        related = tuple(ctx.related(r.origin, f"the catch-all rule {rule_label(r)} is in") for r in dead.by_rules)
+        if len(by) == 1:
+            rule, match = by[0]
+            what = "has no match and takes" if not rule.matches else "matches"
+            unit = "connection" if rule.protocol in ("tcp", "tls") else "request"
+            message = f"{label} can never be reached: {rule_label(rule)} before it {what} every {unit}{scope_phrase(match)}"
+        else:
+            shown = ", ".join(f"{match_label(r, m)}{scope_phrase(m)}" for r, m in by)
+            message = f"{label} can never be reached: the matches before it take every request: {shown}"
+        return RULE.on(dead.rule.origin, message, related=related)
+    taken = "; ".join(
+        f"{describe(c.match)} by "
+        + " and ".join(f"{match_label(r, m)} ({describe(m)})" for r, m in ((c.by_rule, c.by_match), *c.others))
+        for c in dead.covers if c.by_rule is not dead.rule
+    )
+    message = f"{label} can never be reached: every one of its matches is taken by an earlier rule: {taken}"
+    related = tuple(ctx.related(r.origin, f"{rule_label(r)}, which takes its traffic, is in") for r in dead.by_rules)
     return RULE.on(dead.rule.origin, message, related=related)

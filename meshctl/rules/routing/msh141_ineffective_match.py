@@ -40,6 +40,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshctl.diagnostics import Finding, Severity
+from meshctl.model.objects import RequestMatch, RouteRule
 from meshctl.rules.base import Rule
 from meshctl.rules.context import Analysis
 from meshctl.rules.routing._subsumption import Cover, describe, match_label, shadows
@@ -60,5 +61,19 @@ def check(ctx: Analysis) -> Iterator[Finding]:
 
 
 def _finding(ctx: Analysis, cover: Cover) -> Finding:
-    same = cover.match.key_tuple() if False else None  # noqa: F841  (placeholder removed below)
-    return RULE.on(cover.match.origin, "")
+    mine = describe(cover.match)
+    pieces = ((cover.by_rule, cover.by_match), *cover.others)
+    labels = [_label(cover, r, m) for r, m in pieces]
+    if len(pieces) == 1 and describe(cover.by_match) == mine:
+        how = f"it repeats {labels[0]}"
+    else:
+        shown = " and ".join(f"{label} ({describe(m)})" for label, (_, m) in zip(labels, pieces))
+        how = f"{shown} before it {'takes' if len(pieces) == 1 else 'take'} every request it would"
+    message = f"{match_label(cover.rule, cover.match)} ({mine}) can never select its rule: {how}"
+    related = tuple(ctx.related(m.origin, f"{label} is in") for label, (_, m) in zip(labels, pieces))
+    return RULE.on(cover.match.origin, message, related=related)
+
+
+def _label(cover: Cover, rule: RouteRule, match: RequestMatch) -> str:
+    label = match_label(rule, match)
+    return label.rpartition(" ")[2] + " of the same rule" if rule is cover.rule else label

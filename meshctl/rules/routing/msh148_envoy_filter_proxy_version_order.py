@@ -2,11 +2,12 @@ r"""An unprioritized EnvoyFilter patches, relative to others, a filter another p
 
 ## Why it matters
 A patch with `match.proxy.proxyVersion` applies only to proxies of that version. When
-another, unprioritized patch inserts next to, replaces or removes the same filter, the
-result depends both on creation order and on the proxy version: during an upgrade,
-proxies of the new version no longer get the pinned patch, and the relative one loses
-its anchor or acts on a different filter. This is what `istioctl analyze` reports as
-IST0155 (EnvoyFilterUsesRelativeOperationWithProxyVersion), instead of IST0151.
+another, unprioritized patch inserts next to, replaces or removes a filter that a
+version-pinned patch merges, replaces or removes, the result depends both on creation
+order and on the proxy version: during an upgrade, proxies of the new version no longer
+get the pinned patch, and the relative one loses its anchor or acts on a different
+filter. This is what `istioctl analyze` reports as IST0155
+(EnvoyFilterUsesRelativeOperationWithProxyVersion), instead of IST0151.
 
 ## Example
 ```yaml
@@ -74,7 +75,7 @@ def check(ctx: Analysis) -> Iterator[Finding]:
         yield RULE.on(
             operation_origin(patch),
             f"{describe(index, patch)} depends on the order EnvoyFilters are applied in, this EnvoyFilter "
-            f"sets no priority, and another patch of {patch.filter_name!r} is pinned to proxyVersion "
+            f"sets no priority, and a {other.operation} of {patch.filter_name!r} is pinned to proxyVersion "
             f"'{other.proxy_version}', so the patch may stop applying when proxies are upgraded; "
             "set spec.priority or use INSERT_FIRST or ADD",
             related=tuple(ctx.related(o.origin.at("match", "proxy", "proxyVersion"), "pinned by")

@@ -1,0 +1,174 @@
+"""Two Istio Gateways on the same gateway workload define the same port with overlapping hosts.
+
+## Why it matters
+A gateway proxy builds one listener per port out of every Gateway that selects it. When
+two Gateways define servers on the same port whose hosts overlap (equal, or a wildcard
+such as `*` or `*.example.com` covering the other), the proxy has two servers for one
+host: which server's TLS settings, certificate or `httpsRedirect` applies, and which
+VirtualServices bind, is undefined, and a TLS filter chain can be dropped outright.
+Plaintext HTTP servers on one port are the exception: Istio merges them into one route
+table (unlike `istioctl analyze`, meshctl does not report them); a TLS, HTTPS or TCP
+server clashes with any server of the port whose hosts overlap its own. Hosts are
+compared without their `namespace/` prefix, which only says which VirtualServices may
+bind. Two Gateways share a workload when an input workload matches
+both selectors, or, with the gateway Deployment not among the inputs, when the selectors
+are equal or one is a subset of the other. Gateways are selected in every namespace.
+This is what `istioctl analyze` reports as IST0145 (ConflictingGateways).
+
+## Example
+```yaml
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: shop, namespace: shop}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: ["shop.example.com"]
+    tls: {mode: SIMPLE, credentialName: shop-cert}
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: wildcard, namespace: edge}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: ["*.example.com"]              # covers shop.example.com on the same port
+    tls: {mode: SIMPLE, credentialName: wildcard-cert}
+```
+
+## Fix
+Give each host one server: remove the overlapping host from one Gateway, narrow the
+wildcard, move one Gateway to another port, or merge the servers into one Gateway.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from itertools import chain
+from dataclasses import dataclass
+
+from meshctl.diagnostics import Finding, Severity
+from meshctl.model.objects import Gateway, Listener, Workload
+from meshctl.rules.base import Rule
+from meshctl.rules.conflicts import _host_overlap
+from meshctl.rules.conflicts._same_workload import (
+    Group,
+    distinct,
+    gateway_groups,
+    identity,
+    istio_gateways,
+    show_selector,
+    show_workloads,
+)
+from meshctl.rules.context import Analysis
+
+RULE = Rule(
+    "MSH121",
+    "conflicting-gateways",
+    Severity.ERROR,
+    __doc__,
+    istio_code="IST0145",
+    reads=frozenset({"gateways", "workloads"}),
+)
+
+PLAINTEXT_HTTP = frozenset({"HTTP", "HTTP2", "GRPC", "GRPC-WEB"})
+
+
+@dataclass(frozen=True)
+class Server:
+    gateway: Gateway
+    listener: int
+    host: int  # index in the listener's hosts
+
+
+@dataclass
+class Clash:
+    server: Server  # the first overlapping host of this server
+    others: dict[tuple[str, str], tuple[Server, tuple[Workload, ...]]]
+
+
+@RULE.analysis
+def check(ctx: Analysis) -> Iterator[Finding]:
+    gateways = istio_gateways(ctx)
+    if distinct(gateways) < 2:
+        return
+    clashes: dict[tuple[int, int], Clash] = {}
+    for group in gateway_groups(ctx, gateways):
+        for mine, theirs in _overlapping(group):
+            for a, b in ((mine, theirs), (theirs, mine)):
+                key = (id(a.gateway), a.listener)
+                clash = clashes.setdefault(key, Clash(a, {}))
+                if a.host < clash.server.host:
+                    clash.server = a
+                clash.others.setdefault(identity(b.gateway), (b, group.workloads))
+    for gateway in gateways:
+        for number in range(len(gateway.listeners)):
+            found = clashes.get((id(gateway), number))
+            if found is not None:
+                yield _finding(ctx, found)
+
+
+def _overlapping(group: Group[Gateway]) -> Iterator[tuple[Server, Server]]:
+    """Servers of different Gateways of the group on one port with overlapping hosts."""
+    plaintext: dict[int, list[tuple[str, Server]]] = defaultdict(list)
+    other: dict[int, list[tuple[str, Server]]] = defaultdict(list)
+    for gateway in group.members:
+        for number, listener in enumerate(gateway.listeners):
+            if not listener.port:
+                continue
+            servers = plaintext if _plaintext_http(listener) else other
+            for index, host in enumerate(listener.hosts):
+                name = host.partition("/")[2] if "/" in host else host
+                if name:
+                    servers[listener.port].append((name, Server(gateway, number, index)))
+    # Plaintext HTTP servers on one port are merged into one route table: only pairs with
+    # a TLS, TCP or other server conflict.
+    for port, entries in other.items():
+        found = chain(
+            _host_overlap.pairs(entries), _host_overlap.between(entries, plaintext.get(port, []))
+        )
+        for a, b in found:
+            if identity(a.gateway) != identity(b.gateway):
+                yield a, b
+
+
+def _plaintext_http(listener: Listener) -> bool:
+    return (
+        listener.protocol in PLAINTEXT_HTTP
+        and listener.tls_mode is None
+        and not listener.credential_names
+    )
+
+
+def _finding(ctx: Analysis, clash: Clash) -> Finding:
+    server = clash.server
+    listener = server.gateway.listeners[server.listener]
+    others = list(clash.others.values())
+    other, workloads = others[0]
+    other_host = other.gateway.listeners[other.listener].hosts[other.host]
+    if workloads:
+        shared = f"both select {show_workloads(workloads)}"
+    elif server.gateway.selector == other.gateway.selector:
+        shared = f"both select {show_selector(server.gateway.selector)}"
+    else:
+        shared = f"selectors {show_selector(server.gateway.selector)} and {show_selector(other.gateway.selector)} overlap"
+    more = f" (and {len(others) - 1} more Gateways)" if len(others) > 1 else ""
+    message = (
+        f"server port {listener.port} host {listener.hosts[server.host]!r} overlaps host {other_host!r} of "
+        f"Gateway {other.gateway.name}.{other.gateway.namespace}{more} on the same workload ({shared}); "
+        "which server applies is undefined"
+    )
+    origin = server.gateway.listeners[server.listener].origin
+    return RULE.on(
+        origin.at("hosts", server.host),
+        message,
+        related=tuple(
+            ctx.related(
+                o.gateway.listeners[o.listener].origin.at("hosts", o.host), "conflicts with"
+            )
+            for o, _ in others
+        ),
+    )

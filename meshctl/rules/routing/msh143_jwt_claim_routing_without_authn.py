@@ -1,0 +1,175 @@
+"""A gateway VirtualService routes on JWT claims, but no RequestAuthentication applies to the gateway pods.
+
+## Why it matters
+Matches on `@request.auth.claims.<name>` read the claims of a token that a
+RequestAuthentication has validated on the same proxy. At an ingress gateway that
+means a RequestAuthentication selecting the gateway pods: one in the pods' namespace
+whose `selector` matches their labels (or that has no selector), or one without
+selector in the root namespace. Without it the claims are never populated, so the
+claim matches never match: the route is dead and its traffic falls through to the
+next rule, typically the default, unauthenticated one.
+This is what `istioctl analyze` reports as IST0149 (JwtClaimBasedRoutingWithoutRequestAuthN).
+When the gateway pods are not among the inputs, or a root-namespace policy could
+exist outside them, the finding is reported as unresolved.
+
+## Example
+```yaml
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: api, namespace: istio-ingress}
+spec:
+  hosts: ["api.example.com"]
+  gateways: [public]                    # selects pods labelled istio: ingressgateway
+  http:
+  - match:
+    - headers:
+        "@request.auth.claims.groups": {exact: beta}
+    route:
+    - destination: {host: api-beta.api.svc.cluster.local}
+  - route:
+    - destination: {host: api.api.svc.cluster.local}
+```
+
+## Fix
+Add a RequestAuthentication with the issuer's `jwtRules` in the gateway pods'
+namespace, with `selector.matchLabels` matching the gateway's selector (for example
+`istio: ingressgateway`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from functools import cached_property
+
+from meshctl.diagnostics import Finding, Severity
+from meshctl.model.mesh import MeshModel, selects
+from meshctl.model.objects import Gateway, ParentRef, RequestAuthentication, Route, Workload
+from meshctl.model.origin import Origin
+from meshctl.rules.base import Rule
+from meshctl.rules.context import Analysis
+from meshctl.rules.routing._subsumption import CLAIM_PREFIX, MESH, Scope, gateway_key
+
+RULE = Rule(
+    "MSH143", "jwt-claim-routing-without-authn", Severity.ERROR, __doc__, istio_code="IST0149",
+    reads=frozenset({"routes", "gateways", "workloads", "request_authentications"}),
+)
+SHOWN = 3
+
+
+@RULE.analysis
+def check(ctx: Analysis) -> Iterator[Finding]:
+    index = _Index(ctx.mesh)
+    for route in ctx.mesh.routes:
+        if route.source_kind != "VirtualService" or not any(r.jwt_claim_matches for r in route.rules):
+            continue
+        scope = Scope.of(route)
+        for parent in route.parents:
+            if parent.kind == MESH:
+                continue
+            gateway = _gateway(ctx.mesh, route, parent)
+            claim = _claim(route, scope, f"{gateway.namespace}/{gateway.name}") if gateway else None
+            if gateway is not None and claim is not None:
+                yield from _check(ctx, index, gateway, *claim)
+
+
+class _Index:
+    """RequestAuthentications by namespace, and workloads by label (selector look-ups)."""
+
+    def __init__(self, mesh: MeshModel) -> None:
+        self.mesh = mesh
+        self.by_namespace: dict[str, list[RequestAuthentication]] = defaultdict(list)
+        for policy in mesh.request_authentications:
+            if policy.jwt_rules:  # without jwtRules a policy validates no token
+                self.by_namespace[policy.namespace].append(policy)
+
+    @cached_property
+    def by_label(self) -> dict[tuple[str, str], list[Workload]]:
+        out: dict[tuple[str, str], list[Workload]] = defaultdict(list)
+        for workload in self.mesh.workloads:
+            for item in workload.labels.items():
+                out[item].append(workload)
+        return out
+
+    def selected(self, selector: dict[str, str]) -> list[Workload]:
+        """Workloads of any namespace (Istio gateway selectors are mesh-wide) with these labels."""
+        first = next(iter(sorted(selector.items())))
+        return [w for w in self.by_label.get(first, ()) if selects(selector, w.labels)]
+
+    def applied(self, workload: Workload, root: str) -> RequestAuthentication | None:
+        for policy in self.by_namespace.get(workload.namespace, ()):
+            if policy.target_refs or policy.selector is None or selects(policy.selector, workload.labels):
+                return policy  # a targetRefs policy is given the benefit of the doubt
+        return next((p for p in self.by_namespace.get(root, ()) if not p.selector and not p.target_refs), None)
+
+    def may_apply(self, labels: dict[str, str]) -> bool:
+        """Could some policy select pods carrying ``labels`` (their namespace unknown)?"""
+        return any(
+            not p.selector or all(labels.get(k, v) == v for k, v in p.selector.items())
+            for policies in self.by_namespace.values() for p in policies
+        )
+
+
+def _gateway(mesh: MeshModel, route: Route, parent: ParentRef) -> Gateway | None:
+    namespace = route.namespace if parent.namespace in (".", "") else parent.namespace
+    readings = [(namespace, parent.name)]
+    if "." in parent.name and namespace == route.namespace:  # legacy `name.namespace[.svc...]`
+        ns, _, name = gateway_key(parent.name, namespace).partition("/")
+        readings.insert(0, (ns, name))
+    for ns, name in readings:
+        found = [g for g in mesh.gateways_named(ns, name) if g.source_kind == "IstioGateway"]
+        if found:
+            return found[0]
+    return None
+
+
+def _claim(route: Route, scope: Scope, gateway: str) -> tuple[str, Origin] | None:
+    """The first claim condition of the route that applies at ``gateway``, and its field."""
+    for rule in route.rules:
+        if not rule.jwt_claim_matches:
+            continue
+        for match in rule.matches:
+            contexts = scope.contexts(match)
+            if match.gateways and contexts is not None and gateway not in contexts:
+                continue
+            for name, sm in match.headers:
+                if name.startswith(CLAIM_PREFIX):
+                    return name, match.origin.at("withoutHeaders" if sm.invert else "headers", name)
+    return None
+
+
+def _check(ctx: Analysis, index: _Index, gateway: Gateway, claim: str, where: Origin) -> Iterator[Finding]:
+    if not gateway.selector:
+        return  # no selector: the gateway pods cannot be named
+    root = ctx.mesh.mesh_config.root_namespace
+    shown = f"Gateway {gateway.name}.{gateway.namespace}"
+    selector = ", ".join(f"{k}={v}" for k, v in sorted(gateway.selector.items()))
+    related = (ctx.related(gateway.origin, "the gateway is"),)
+    pods = index.selected(gateway.selector)
+    if not pods:
+        if not index.may_apply(gateway.selector):
+            yield RULE.on(
+                where,
+                f"routes on {claim!r} at {shown}, but no RequestAuthentication can select its pods ({selector}), "
+                "so the claims may never be set; the pods and their namespace are",
+                related=related, unresolved=True,
+            )
+        return
+    bare = [w for w in pods if index.applied(w, root) is None]
+    if not bare:
+        return
+    names = ", ".join(f"{w.kind} {w.name}.{w.namespace}" for w in bare[:SHOWN]) + (
+        f" and {len(bare) - SHOWN} more" if len(bare) > SHOWN else ""
+    )
+    namespaces = sorted({w.namespace for w in bare})
+    unresolved = ctx.outside_inputs(root) and root not in namespaces
+    message = (
+        f"routes on {claim!r} at {shown}, but no RequestAuthentication with jwtRules applies to its pods "
+        f"({names}): none in namespace {', '.join(repr(n) for n in namespaces)} selects them"
+        f"{'' if unresolved else f' and none without selector is in the root namespace {root!r}'}, "
+        "so the claims are never set and the match never matches"
+    )
+    if unresolved:
+        message += f" (a mesh-wide policy in {root!r}, outside the inputs, would fix it)"
+    yield RULE.on(where, message, related=(*related, ctx.related(bare[0].origin, "the gateway pods are")),
+                  unresolved=unresolved)
