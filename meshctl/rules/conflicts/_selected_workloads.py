@@ -48,32 +48,49 @@ class Clash:
         return port, service, more
 
 
+class WorkloadIndex:
+    """The workloads of the inputs by namespace and label, one per (namespace, kind, name)."""
+
+    def __init__(self, mesh: MeshModel) -> None:
+        self._by_label: dict[str, dict[tuple[str, str], list[Workload]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
+        self._all: dict[str, list[Workload]] = defaultdict(list)
+        seen: set[tuple[str, str, str]] = set()
+        for workload in mesh.workloads:
+            key = (workload.namespace, workload.kind, workload.name)
+            if key in seen:
+                continue
+            seen.add(key)
+            self._all[workload.namespace].append(workload)
+            for label in workload.labels.items():
+                self._by_label[workload.namespace][label].append(workload)
+
+    def has_workloads(self, namespace: str) -> bool:
+        return bool(self._all.get(namespace))
+
+    def selected(self, namespace: str, selector: dict[str, str]) -> list[Workload]:
+        """The workloads of ``namespace`` a matchLabels selector picks ({} picks them all)."""
+        if not selector:
+            return list(self._all.get(namespace, []))
+        labels = self._by_label.get(namespace, {})
+        candidates = min((labels.get(item, []) for item in selector.items()), key=len)
+        return [w for w in candidates if selects(selector, w.labels)]
+
+
 def services_by_workload(mesh: MeshModel) -> dict[Workload, list[Service]]:
     """Every workload selected by two or more distinct Services -> those Services, input order."""
-    index: dict[str, dict[tuple[str, str], list[Workload]]] = defaultdict(lambda: defaultdict(list))
-    seen_workloads: set[tuple[str, str, str]] = set()
-    for workload in mesh.workloads:
-        key = (workload.namespace, workload.kind, workload.name)
-        if key in seen_workloads:
-            continue
-        seen_workloads.add(key)
-        for label in workload.labels.items():
-            index[workload.namespace][label].append(workload)
+    index = WorkloadIndex(mesh)
     selected: dict[Workload, list[Service]] = defaultdict(list)
-    seen_services: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str]] = set()
     for service in mesh.services:
         if not service.selector or service.type == "ExternalName":
             continue
-        if (service.namespace, service.name) in seen_services:
+        if (service.namespace, service.name) in seen:
             continue
-        seen_services.add((service.namespace, service.name))
-        labels = index.get(service.namespace)
-        if not labels:
-            continue
-        candidates = min((labels.get(item, []) for item in service.selector.items()), key=len)
-        for workload in candidates:
-            if selects(service.selector, workload.labels):
-                selected[workload].append(service)
+        seen.add((service.namespace, service.name))
+        for workload in index.selected(service.namespace, service.selector):
+            selected[workload].append(service)
     return {w: services for w, services in selected.items() if len(services) > 1}
 
 
@@ -105,3 +122,10 @@ def port_clashes(
                 clash.workloads.append(workload)
                 clash.in_mesh = clash.in_mesh or bool(sidecar)
     return list(clashes.values())
+
+
+def target_port(port: ServicePort) -> str:
+    """The targetPort as written; unset (or 0) means the service port, as in Kubernetes."""
+    if port.target_port in (None, 0, "", "0"):
+        return str(port.port)
+    return str(port.target_port)

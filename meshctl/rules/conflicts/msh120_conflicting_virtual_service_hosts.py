@@ -3,13 +3,17 @@
 ## Why it matters
 Sidecars do not merge VirtualServices (only gateways do): when two VirtualServices bound
 to the `mesh` gateway (no `gateways`, or `mesh` listed) declare the same host and are
-visible in the same namespace, a sidecar there applies only one of them, and which one is
-undefined. Routes, retries or fault injection written in the other are silently ignored,
-and the winner can change when either object is re-created. Hosts are compared after
+visible in the same namespace, a sidecar there applies only one of them (the oldest, or
+one exported only to that namespace) and which one is easy to get wrong: routes, retries
+or fault injection written in the other are silently ignored, and the winner can change
+when either object is re-created. Hosts are compared after
 short names are resolved in each VirtualService's namespace (`reviews` in `bookinfo` is
 `reviews.bookinfo.svc.cluster.local`); `exportTo` limits where each one is visible, so
 two VirtualServices exported only to their own, different namespaces do not conflict.
-Delegate VirtualServices (no `hosts`) are never bound by host and are not compared.
+Delegate VirtualServices (no `hosts`) are never bound by host and are not compared, nor
+are two that route different kinds of traffic (say one only `http`, the other only
+`tls`): sidecars pick a VirtualService per host for each kind, so those two coexist
+(`istioctl analyze` reports them anyway).
 This is what `istioctl analyze` reports as IST0109 (ConflictingMeshGatewayVirtualServiceHosts).
 
 ## Example
@@ -44,7 +48,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from meshctl.diagnostics import Finding, Severity
 from meshctl.model import hosts
@@ -68,6 +72,7 @@ EVERYWHERE = "*"
 class Claim:
     route: Route
     index: int  # of the host in route.hosts
+    fqdn: str
     viewers: tuple[str, ...]  # namespaces the route is visible in; ("*",) for all
 
     @property
@@ -77,12 +82,16 @@ class Claim:
 
 @RULE.analysis
 def check(ctx: Analysis) -> Iterator[Finding]:
-    claims: dict[str, list[Claim]] = defaultdict(list)
+    # (host FQDN, route kind) -> claims: sidecars pick a VirtualService per host for each
+    # kind of route (http, tcp, tls), so an http-only and a tls-only one do not conflict.
+    claims: dict[tuple[str, str], list[Claim]] = defaultdict(list)
+    order: list[Claim] = []
     for route in ctx.mesh.routes:
         if route.source_kind != "VirtualService" or not route.binds_mesh:
             continue
         viewers = _viewers(route)
-        if not viewers:
+        kinds = tuple(dict.fromkeys(rule.protocol for rule in route.rules))
+        if not viewers or not kinds:
             continue
         claimed: set[str] = set()
         for index, host in enumerate(route.hosts):
@@ -90,10 +99,17 @@ def check(ctx: Analysis) -> Iterator[Finding]:
             if host == EVERYWHERE or fqdn in claimed:
                 continue
             claimed.add(fqdn)
-            claims[fqdn].append(Claim(route, index, viewers))
-    for fqdn, group in claims.items():
+            claim = Claim(route, index, fqdn, viewers)
+            order.append(claim)
+            for kind in kinds:
+                claims[(fqdn, kind)].append(claim)
+    found = Found()
+    for (_, kind), group in claims.items():
         if len({c.identity for c in group}) > 1:
-            yield from _conflicts(ctx, fqdn, group)
+            _conflicts(group, kind, found)
+    for claim in order:
+        if found.rivals.get(id(claim)):
+            yield _finding(ctx, claim, found)
 
 
 def _viewers(route: Route) -> tuple[str, ...]:
@@ -104,7 +120,18 @@ def _viewers(route: Route) -> tuple[str, ...]:
     return tuple(dict.fromkeys(targets))
 
 
-def _conflicts(ctx: Analysis, fqdn: str, group: list[Claim]) -> Iterator[Finding]:
+@dataclass
+class Found:
+    """Per claim: the rival claims, the namespaces where both are seen, the route kinds."""
+
+    rivals: dict[int, dict[tuple[str, str], Claim]] = field(
+        default_factory=lambda: defaultdict(dict)
+    )
+    where: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
+    kinds: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+
+def _conflicts(group: list[Claim], kind: str, found: Found) -> None:
     """Claims seen together: those visible everywhere, plus each namespace's own viewers."""
     everywhere = [c for c in group if c.viewers == (EVERYWHERE,)]
     by_namespace: dict[str, list[Claim]] = defaultdict(list)
@@ -115,41 +142,34 @@ def _conflicts(ctx: Analysis, fqdn: str, group: list[Claim]) -> Iterator[Finding
     scopes = [(EVERYWHERE, everywhere)] + [
         (ns, everywhere + claims) for ns, claims in sorted(by_namespace.items())
     ]
-    rivals: dict[int, dict[tuple[str, str], Claim]] = defaultdict(dict)
-    where: dict[int, list[str]] = defaultdict(list)
     for scope, claims in scopes:
         if len({c.identity for c in claims}) < 2:
             continue
         for claim in claims:
-            found = [o for o in claims if o.identity != claim.identity]
-            for other in found:
-                rivals[id(claim)].setdefault(other.identity, other)
-            if found and scope not in where[id(claim)]:
-                where[id(claim)].append(scope)
-    for claim in group:
-        others = list(rivals.get(id(claim), {}).values())
-        if others:
-            yield _finding(ctx, fqdn, claim, others, where[id(claim)])
+            others = [o for o in claims if o.identity != claim.identity]
+            for other in others:
+                found.rivals[id(claim)].setdefault(other.identity, other)
+            for seen, value in ((found.where, scope), (found.kinds, kind)):
+                if others and value not in seen[id(claim)]:
+                    seen[id(claim)].append(value)
 
 
-def _finding(
-    ctx: Analysis, fqdn: str, claim: Claim, others: list[Claim], where: list[str]
-) -> Finding:
+def _finding(ctx: Analysis, claim: Claim, found: Found) -> Finding:
+    others = list(found.rivals[id(claim)].values())
+    where, kinds = found.where[id(claim)], found.kinds[id(claim)]
     host = claim.route.hosts[claim.index]
-    shown = f"{host!r}" + (f" ({fqdn})" if fqdn != host else "")
+    shown = f"{host!r}" + (f" ({claim.fqdn})" if claim.fqdn != host else "")
     names = ", ".join(f"{o.route.name}.{o.route.namespace}" for o in others[:3])
     if len(others) > 3:
         names += f" and {len(others) - 3} more"
     seen = ""
     if EVERYWHERE not in where:
-        seen = (
-            f" (both visible in namespace{'s' if len(where) > 1 else ''} "
-            + ", ".join(repr(ns) for ns in where)
-            + ")"
-        )
+        plural = "s" if len(where) > 1 else ""
+        seen = f", both visible in namespace{plural} " + ", ".join(repr(ns) for ns in where)
     message = (
-        f"host {shown} is also claimed for the mesh gateway by VirtualService {names}{seen}; "
-        "sidecars apply only one VirtualService per host and which one is undefined: merge them"
+        f"host {shown} is also claimed for the mesh gateway by VirtualService {names} "
+        f"({'/'.join(kinds)} routes{seen}); sidecars apply only one VirtualService per host "
+        "and ignore the other's routes: merge them"
     )
     return RULE.on(
         claim.route.host_origins[claim.index],

@@ -1,19 +1,18 @@
 """Two Istio Gateways on the same gateway workload define the same port with overlapping hosts.
 
 ## Why it matters
-A gateway proxy builds one listener per port out of every Gateway that selects it. When
-two Gateways define servers on the same port whose hosts overlap (equal, or a wildcard
-such as `*` or `*.example.com` covering the other), the proxy has two servers for one
-host: which server's TLS settings, certificate or `httpsRedirect` applies, and which
-VirtualServices bind, is undefined, and a TLS filter chain can be dropped outright.
-Plaintext HTTP servers on one port are the exception: Istio merges them into one route
-table (unlike `istioctl analyze`, meshctl does not report them); a TLS, HTTPS or TCP
-server clashes with any server of the port whose hosts overlap its own. Hosts are
-compared without their `namespace/` prefix, which only says which VirtualServices may
-bind. Two Gateways share a workload when an input workload matches
-both selectors, or, with the gateway Deployment not among the inputs, when the selectors
-are equal or one is a subset of the other. Gateways are selected in every namespace.
-This is what `istioctl analyze` reports as IST0145 (ConflictingGateways).
+A gateway proxy builds one listener per port out of every Gateway that selects it.
+Plaintext HTTP servers of one port are merged into one route table, but TLS, HTTPS and
+TCP servers are not: when a Gateway defines one of those on a port where another Gateway
+on the same workload has a server whose hosts overlap (equal, or a wildcard such as `*`
+or `*.example.com` covering the other), the proxy keeps only one of them for those hosts.
+Which certificate, TLS mode or TCP route applies is then undefined, and traffic for the
+dropped server's hosts is lost. (Unlike `istioctl analyze`, meshctl does not report two
+plaintext HTTP servers.) Hosts are compared without their `namespace/` prefix, which only
+says which VirtualServices may bind. Two Gateways share a workload when an input
+workload matches both selectors, or, with the gateway Deployment not among the inputs,
+when the selectors are equal or one is a subset of the other; Gateways select workloads
+in every namespace. This is what `istioctl analyze` reports as IST0145 (ConflictingGateways).
 
 ## Example
 ```yaml
@@ -47,8 +46,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from itertools import chain
 from dataclasses import dataclass
+from itertools import chain
 
 from meshctl.diagnostics import Finding, Severity
 from meshctl.model.objects import Gateway, Listener, Workload
@@ -155,11 +154,11 @@ def _finding(ctx: Analysis, clash: Clash) -> Finding:
         shared = f"both select {show_selector(server.gateway.selector)}"
     else:
         shared = f"selectors {show_selector(server.gateway.selector)} and {show_selector(other.gateway.selector)} overlap"
-    more = f" (and {len(others) - 1} more Gateways)" if len(others) > 1 else ""
+    more = f" (and {len(others) - 1} more)" if len(others) > 1 else ""
     message = (
         f"server port {listener.port} host {listener.hosts[server.host]!r} overlaps host {other_host!r} of "
         f"Gateway {other.gateway.name}.{other.gateway.namespace}{more} on the same workload ({shared}); "
-        "which server applies is undefined"
+        "the gateway keeps only one of the two servers for those hosts"
     )
     origin = server.gateway.listeners[server.listener].origin
     return RULE.on(

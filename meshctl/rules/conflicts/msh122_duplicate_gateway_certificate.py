@@ -121,7 +121,7 @@ def _finding(ctx: Analysis, reuse: Reuse) -> Finding:
     else:
         shared = f"selectors {show_selector(reuse.gateway.selector)} and {show_selector(other.selector)} overlap"
     names = ", ".join(repr(c) for c in reuse.credentials)
-    more = f" (and {len(others) - 1} more Gateways)" if len(others) > 1 else ""
+    more = f" (and {len(others) - 1} more)" if len(others) > 1 else ""
     listener = reuse.gateway.listeners[reuse.listener]
     message = (
         f"server port {listener.port} serves certificate {names}, which Gateway {other.name}.{other.namespace}{more} "

@@ -41,9 +41,10 @@ from collections.abc import Iterator
 
 from meshctl.diagnostics import Finding, Severity
 from meshctl.model.mesh import selects
-from meshctl.model.objects import DestinationPolicy, Service, Subset, Workload
+from meshctl.model.objects import DestinationPolicy, Subset, Workload
 from meshctl.rules.base import Rule
 from meshctl.rules.conflicts._dr_merge import merged, same_host, subset_labels
+from meshctl.rules.conflicts._selected_workloads import WorkloadIndex
 from meshctl.rules.context import Analysis
 
 RULE = Rule(
@@ -56,13 +57,15 @@ Member = tuple[DestinationPolicy, Subset]
 
 @RULE.analysis
 def check(ctx: Analysis) -> Iterator[Finding]:
+    workloads: WorkloadIndex | None = None
     for group in same_host(ctx.mesh):
         for policy in group:
             yield from _duplicate_names(policy)
         for policies in merged(group):
             members = [(p, s) for p in policies for s in p.subsets]
             if len(members) > 1:
-                yield from _overlaps(ctx, members)
+                workloads = workloads or WorkloadIndex(ctx.mesh)
+                yield from _overlaps(ctx, workloads, members)
 
 
 def _duplicate_names(policy: DestinationPolicy) -> Iterator[Finding]:
@@ -80,11 +83,15 @@ def _duplicate_names(policy: DestinationPolicy) -> Iterator[Finding]:
             first[subset.name] = i
 
 
-def _overlaps(ctx: Analysis, members: list[Member]) -> Iterator[Finding]:
-    policy = members[0][0]
-    service = _service(ctx, policy.fqdn)
+def _overlaps(
+    ctx: Analysis, workloads: WorkloadIndex, members: list[Member]
+) -> Iterator[Finding]:
+    service = next((s for s in ctx.mesh.services_for(members[0][0].fqdn) if s.selector), None)
     selector = service.selector if service is not None and service.selector else {}
-    pods = _pods(ctx, service)
+    # the Service's pods, when the inputs hold the workloads of its namespace
+    pods = None
+    if service is not None and workloads.has_workloads(service.namespace):
+        pods = workloads.selected(service.namespace, selector)
     narrowed = [(p, s, _narrow(s.labels, selector)) for p, s in members]
     for i, (owner, subset, labels) in enumerate(narrowed):
         if not labels:
@@ -125,17 +132,6 @@ def _overlap(
     if other_labels.items() <= labels.items():
         return f"every pod of {subset.name!r} is also in {other.name!r}"
     return None
-
-
-def _service(ctx: Analysis, fqdn: str) -> Service | None:
-    return next((s for s in ctx.mesh.services_for(fqdn) if s.selector), None)
-
-
-def _pods(ctx: Analysis, service: Service | None) -> list[Workload] | None:
-    """The Service's workloads, or None when the inputs hold no workload of its namespace."""
-    if service is None or not ctx.mesh.workloads_in(service.namespace):
-        return None
-    return ctx.mesh.workloads_of(service)
 
 
 def _narrow(labels: dict[str, str], selector: dict[str, str]) -> dict[str, str]:

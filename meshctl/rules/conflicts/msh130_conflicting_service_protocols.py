@@ -45,7 +45,7 @@ from meshctl.diagnostics import Finding, Severity
 from meshctl.model.objects import Protocol, ServicePort
 from meshctl.model.origin import Origin
 from meshctl.rules.base import Rule
-from meshctl.rules.conflicts._selected_workloads import port_clashes
+from meshctl.rules.conflicts._selected_workloads import port_clashes, target_port
 from meshctl.rules.context import Analysis
 
 RULE = Rule(
@@ -61,10 +61,15 @@ def check(ctx: Analysis) -> Iterator[Finding]:
     for clash in port_clashes(ctx, _number, lambda a, b: a.mesh_protocol != b.mesh_protocol):
         port, service = clash.port, clash.service
         other_port, other, more = clash.first_other()
+        target = target_port(port)
+        if target == target_port(other_port):
+            effect = f"whose sidecar serves container port {target} with only one protocol"
+        else:
+            effect = "and Istio requires the Services of a workload to agree on a port's protocol"
         message = (
             f"port {port.port} of Service {service.name!r} is {_protocol(port)}, but "
             f"{_protocol(other_port)} in Service {other.name!r}{more}; both select "
-            f"{clash.describe()}, whose sidecar can treat port {port.port} as only one protocol"
+            f"{clash.describe()}, {effect}"
         )
         if not clash.in_mesh:
             message += f", if namespace {service.namespace!r} injects Istio sidecars"

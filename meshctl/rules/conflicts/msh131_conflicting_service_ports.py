@@ -45,7 +45,7 @@ from meshctl.diagnostics import Finding, Severity
 from meshctl.model.objects import ServicePort
 from meshctl.model.origin import Origin
 from meshctl.rules.base import Rule
-from meshctl.rules.conflicts._selected_workloads import port_clashes
+from meshctl.rules.conflicts._selected_workloads import port_clashes, target_port
 from meshctl.rules.context import Analysis
 
 RULE = Rule(
@@ -60,7 +60,7 @@ def check(ctx: Analysis) -> Iterator[Finding]:
         port, service = clash.port, clash.service
         other_port, other, more = clash.first_other()
         message = (
-            f"Service {service.name!r} exposes targetPort {_target(port)} as port {port.port}, "
+            f"Service {service.name!r} exposes targetPort {target_port(port)} as port {port.port}, "
             f"but Service {other.name!r} exposes it as port {other_port.port}{more}; both select "
             f"{clash.describe()}, whose sidecar takes the settings of that target port from only "
             "one of them"
@@ -77,14 +77,7 @@ def check(ctx: Analysis) -> Iterator[Finding]:
 
 def _target_key(port: ServicePort) -> tuple[str, str]:
     """Ports are compared by target port, TCP and UDP apart."""
-    return (_target(port), port.protocol)
-
-
-def _target(port: ServicePort) -> str:
-    """The targetPort as written; unset (or 0) means the service port, as in Kubernetes."""
-    if port.target_port in (None, 0, "", "0"):
-        return str(port.port)
-    return str(port.target_port)
+    return (target_port(port), port.protocol)
 
 
 def _declared_at(port: ServicePort) -> Origin:

@@ -56,9 +56,11 @@ class WorkloadIndex:
         self.mesh = mesh
         self.workloads = list(mesh.workloads)
         self._by_label: dict[tuple[str, str], list[Workload]] = defaultdict(list)
+        self._by_namespace_label: dict[tuple[str, str, str], list[Workload]] = defaultdict(list)
         for w in self.workloads:
-            for pair in w.labels.items():
-                self._by_label[pair].append(w)
+            for key, value in w.labels.items():
+                self._by_label[(key, value)].append(w)
+                self._by_namespace_label[(w.namespace, key, value)].append(w)
         self.gateway_workloads = [w for w in self.workloads if is_gateway_workload(w)]
 
     def anywhere(self, selector: Labels | None) -> list[Workload]:
@@ -72,7 +74,13 @@ class WorkloadIndex:
         """The workloads the selector picks in ``namespace`` (every namespace for None)."""
         if namespace is None:
             return self.anywhere(selector)
-        return self.mesh.workloads_selected(namespace, selector)
+        if not selector:
+            return self.mesh.workloads_in(namespace)
+        shortest = min(
+            (self._by_namespace_label.get((namespace, *pair), []) for pair in selector.items()),
+            key=len,
+        )
+        return [w for w in shortest if selects(selector, w.labels)]
 
     def has_workloads(self, namespace: str | None) -> bool:
         return bool(self.workloads if namespace is None else self.mesh.workloads_in(namespace))

@@ -24,8 +24,10 @@ everything.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
 from meshctl.model.objects import MatchType, RequestMatch, Route, RouteRule, StringMatch
 
@@ -228,7 +230,7 @@ def scope_covers(earlier: RequestMatch, later: RequestMatch, scope: Scope, at: s
 def match_covers(earlier: RequestMatch, later: RequestMatch, scope: Scope, at: str | None = None) -> bool:
     """Does ``earlier`` take every request ``later`` would take, wherever ``later`` applies
     (or, with ``at``, where it applies at that gateway)?"""
-    return scope_covers(earlier, later, scope, at) and request_covers(earlier, later)
+    return request_covers(earlier, later) and scope_covers(earlier, later, scope, at)
 
 
 def takes_everything(match: RequestMatch) -> bool:
@@ -286,7 +288,18 @@ class Shadows:
 
 
 def shadows(route: Route) -> Shadows:
-    """Unreachable rules and ineffective matches of a VirtualService."""
+    """Unreachable rules and ineffective matches of a VirtualService (MSH140 and MSH141
+    both ask; routes are immutable, so the answer is kept while the route lives)."""
+    known = _SHADOWS.get(route)
+    if known is None:
+        known = _SHADOWS[route] = _shadows(route)
+    return known
+
+
+_SHADOWS: WeakKeyDictionary[Route, Shadows] = WeakKeyDictionary()
+
+
+def _shadows(route: Route) -> Shadows:
     scope = Scope.of(route)
     unreachable: list[Unreachable] = []
     ineffective: list[Cover] = []
@@ -300,13 +313,13 @@ def shadows(route: Route) -> Shadows:
 
 
 def _http(rules: Iterable[RouteRule], scope: Scope, unreachable: list[Unreachable], ineffective: list[Cover]) -> None:
-    earlier: list[tuple[RouteRule, RequestMatch]] = []
+    earlier = _Earlier()
     for rule in rules:
         own = rule.matches or (whole_rule(rule),)
         covers: list[Cover | None] = []
         dead: list[bool] = []  # covered by an earlier rule, directly or through a dead sibling
         for j, match in enumerate(own):
-            found = _covering(earlier, match, scope)
+            found = _covering(earlier.candidates(match), match, scope)
             if found:
                 covers.append(Cover(rule, match, *found[0], others=tuple(found[1:])))
                 dead.append(True)
@@ -324,7 +337,84 @@ def _http(rules: Iterable[RouteRule], scope: Scope, unreachable: list[Unreachabl
         else:
             ineffective.extend(c for c in covers if c is not None)
         if rule.delegate is None:  # a delegating rule falls through when no delegate rule matches
-            earlier.extend((rule, m) for m in own)
+            for match in own:
+                earlier.add(rule, match)
+
+
+Key = tuple[str, str, str, str]
+
+
+def _identity_conditions(match: RequestMatch) -> Iterator[Key]:
+    """The conditions only the very same condition satisfies: exact values and regexes
+    (other than `.*`). An earlier match with one of them can only cover a later match
+    that has it too."""
+    fields = [("method", "", match.method), ("authority", "", match.authority), ("scheme", "", match.scheme)]
+    fields += [("header", name, sm) for name, sm in match.headers]
+    fields += [("query", name, sm) for name, sm in match.query_params]
+    for label, name, sm in fields:
+        if sm is None or sm.invert or sm.type not in (MatchType.EXACT, MatchType.REGEX):
+            continue
+        kind = QUERY if label == "query" else CLAIM if name.startswith(CLAIM_PREFIX) else HEADER
+        if not accepts_everything(sm, kind):
+            yield (label, name, sm.type.value, sm.value)
+    if match.port is not None:
+        yield ("port", "", "", str(match.port))
+
+
+class _Earlier:
+    """The matches of the earlier rules, filed by one identity condition and by uri, so that a
+    later match is compared only with those that could cover it: a route with hundreds of
+    paths or header values stays fast. Uri values are filed ASCII-lowercased
+    (``ignoreUriCase``); the final word is always ``match_covers``."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[RouteRule, RequestMatch]] = []
+        self.by_key: dict[Key | None, _ByPath] = defaultdict(_ByPath)
+
+    def add(self, rule: RouteRule, match: RequestMatch) -> None:
+        self.by_key[next(_identity_conditions(match), None)].add(len(self.items), match)
+        self.items.append((rule, match))
+
+    def candidates(self, match: RequestMatch) -> list[tuple[RouteRule, RequestMatch]]:
+        """The earlier matches that may cover ``match``, in order."""
+        found: list[int] = []
+        for key in (None, *set(_identity_conditions(match))):
+            if key in self.by_key:
+                found += self.by_key[key].candidates(match)
+        return [self.items[i] for i in sorted(found)]
+
+
+class _ByPath:
+    def __init__(self) -> None:
+        self.anywhere: list[int] = []  # no uri, or one that accepts every path
+        self.exact: dict[str, list[int]] = defaultdict(list)
+        self.prefix: dict[str, list[int]] = defaultdict(list)
+        self.same: dict[tuple[str, str], list[int]] = defaultdict(list)  # regex, `{}`: identical only
+
+    def add(self, index: int, match: RequestMatch) -> None:
+        path = match.path
+        if path is None or accepts_everything(path, PATH):
+            self.anywhere.append(index)
+        elif path.type is MatchType.EXACT:
+            self.exact[_lower(path.value)].append(index)
+        elif path.type is MatchType.PREFIX:
+            self.prefix[_lower(path.value)].append(index)
+        else:
+            self.same[(path.type.value, path.value)].append(index)
+
+    def candidates(self, match: RequestMatch) -> list[int]:
+        found = list(self.anywhere)
+        path = match.path
+        if path is not None and not path.invert:
+            if path.type in (MatchType.EXACT, MatchType.PREFIX):
+                value = _lower(path.value)
+                if path.type is MatchType.EXACT:
+                    found += self.exact.get(value, ())
+                for end in range(len(value) + 1):
+                    found += self.prefix.get(value[:end], ())
+            else:
+                found += self.same.get((path.type.value, path.value), ())
+        return found
 
 
 def _covering(
