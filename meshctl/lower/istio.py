@@ -181,11 +181,22 @@ def _l4_rule(doc: SourceDoc, ctx: Lowering, ns: str, kind: str, i: int, rule: di
     )
 
 
+def gateway_reference(value: str, namespace: str) -> tuple[str, str]:
+    """Istio's resolveGatewayName: ``ns/name``, ``./name``, ``name``, legacy ``name.ns[.svc...]``."""
+    if "/" in value:
+        gw_ns, _, name = value.partition("/")
+        return (namespace if gw_ns in (".", "") else gw_ns), name
+    if "." in value:
+        name, gw_ns = value.split(".")[:2]
+        return gw_ns, name
+    return namespace, value
+
+
 def _gateway_ref(doc: SourceDoc, ns: str, value: str, path: Path) -> ParentRef:
     if value == "mesh":
         return ParentRef("mesh", "", "mesh", "", None, None, origin(doc, *path))
-    gw_ns, _, name = value.rpartition("/")
-    return ParentRef("Gateway", "networking.istio.io", name, gw_ns or ns, None, None, origin(doc, *path))
+    gw_ns, name = gateway_reference(value, ns)
+    return ParentRef("Gateway", "networking.istio.io", name, gw_ns, None, None, origin(doc, *path))
 
 
 def lower_virtual_service(doc: SourceDoc, ctx: Lowering) -> None:

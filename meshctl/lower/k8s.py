@@ -99,10 +99,15 @@ def _containers(doc: SourceDoc, spec: dict[str, Any], key: str, prefix: tuple[st
     out = []
     for i, c in dicts(spec.get(key)):
         ports = tuple(p for p in (integer(dct(x).get("containerPort")) for x in lst(c.get("ports"))) if p)
+        named = tuple(
+            (name, number) for name, number in
+            ((text(dct(x).get("name")), integer(dct(x).get("containerPort"))) for x in lst(c.get("ports")))
+            if name and number
+        )
         out.append(
             Container(
                 name=text(c.get("name")) or "", image=text(c.get("image")) or "",
-                ports=ports, run_as_user=integer(dct(c.get("securityContext")).get("runAsUser")),
+                ports=ports, named_ports=named, run_as_user=integer(dct(c.get("securityContext")).get("runAsUser")),
                 origin=origin(doc, *prefix, key, i),
             )
         )

@@ -93,6 +93,7 @@ class Container:
     name: str
     image: str
     ports: tuple[int, ...]
+    named_ports: tuple[tuple[str, int], ...]  # (name, containerPort) for ports that have a name
     run_as_user: int | None
     origin: Origin
 

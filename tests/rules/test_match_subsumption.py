@@ -321,3 +321,52 @@ def test_http_and_tcp_rules_do_not_shadow_each_other() -> None:
     route = _route({"hosts": ["svc"], "http": [{"route": DEST}], "tcp": [{"route": DEST}]})
     found = shadows(route)
     assert found.unreachable == () and found.ineffective == ()
+
+
+def test_the_index_never_hides_a_covering_match() -> None:
+    """The earlier matches are filed by condition for speed; filing must never drop one
+    that covers. Checked against the plain pairwise answer on seeded random matches."""
+    import random
+
+    from meshctl.rules.routing._subsumption import _Earlier
+
+    rng = random.Random(140)
+    values = ["", "/", "/a", "/a/b", "/A", "a", "ab", ".*", "b"]
+
+    def condition() -> dict[str, str]:
+        kind = rng.choice(["exact", "prefix", "regex", "present"])
+        return {} if kind == "present" else {kind: rng.choice(values)}
+
+    def match() -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for field, chance in (("uri", 0.7), ("method", 0.2), ("authority", 0.2)):
+            if rng.random() < chance:
+                out[field] = condition() or {"exact": "a"}
+        if rng.random() < 0.2:
+            out["ignoreUriCase"] = True
+        for field in ("headers", "withoutHeaders", "queryParams"):
+            if rng.random() < 0.4:
+                out[field] = {rng.choice(["x", "y", "@request.auth.claims.g"]): condition()}
+        if rng.random() < 0.2:
+            out["port"] = rng.choice([80, 8080])
+        if rng.random() < 0.2:
+            out["sourceLabels"] = {"app": rng.choice(["a", "b"])}
+        if rng.random() < 0.2:
+            out["gateways"] = rng.sample(["gw", "mesh"], rng.choice([1, 2]))
+        return out
+
+    checked = 0
+    for _ in range(6):
+        route = _route({"hosts": ["svc"], "gateways": ["gw", "mesh"],
+                        "http": [{"match": [match()], "route": DEST} for _ in range(200)]})
+        scope = Scope.of(route)
+        earlier = _Earlier()
+        for rule in route.rules:
+            (later,) = rule.matches
+            offered = {id(m) for _, m in earlier.candidates(later)}
+            for _, candidate in earlier.items:
+                if match_covers(candidate, later, scope):
+                    checked += 1
+                    assert id(candidate) in offered, (candidate, later)
+            earlier.add(rule, later)
+    assert checked > 1000, checked  # the random matches do cover one another

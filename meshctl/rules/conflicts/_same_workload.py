@@ -32,6 +32,8 @@ from meshctl.rules.context import Analysis
 Labels = dict[str, str]
 # Selectors with more items than this are compared for equality only (2**n subsets).
 MAX_SUBSET_ITEMS = 8
+# A finding points at this many of the objects it conflicts with at most (the message counts all).
+MAX_RELATED = 10
 
 
 class Named(Protocol):

@@ -54,6 +54,7 @@ from meshctl.diagnostics import Finding, Severity
 from meshctl.model import hosts
 from meshctl.model.objects import Route
 from meshctl.rules.base import Rule
+from meshctl.rules.conflicts._same_workload import MAX_RELATED
 from meshctl.rules.context import Analysis
 
 RULE = Rule(
@@ -174,5 +175,8 @@ def _finding(ctx: Analysis, claim: Claim, found: Found) -> Finding:
     return RULE.on(
         claim.route.host_origins[claim.index],
         message,
-        related=tuple(ctx.related(o.route.host_origins[o.index], "conflicts with") for o in others),
+        related=tuple(
+            ctx.related(o.route.host_origins[o.index], "conflicts with")
+            for o in others[:MAX_RELATED]
+        ),
     )

@@ -46,14 +46,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
-from itertools import chain
+from dataclasses import dataclass, field
 
 from meshctl.diagnostics import Finding, Severity
 from meshctl.model.objects import Gateway, Listener, Workload
 from meshctl.rules.base import Rule
 from meshctl.rules.conflicts import _host_overlap
 from meshctl.rules.conflicts._same_workload import (
+    MAX_RELATED,
     Group,
     distinct,
     gateway_groups,
@@ -85,8 +85,24 @@ class Server:
 
 @dataclass
 class Clash:
-    server: Server  # the first overlapping host of this server
-    others: dict[tuple[str, str], tuple[Server, tuple[Workload, ...]]]
+    """A server of a Gateway whose hosts overlap servers of other Gateways on its workload."""
+
+    gateway: Gateway
+    listener: int
+    host: int  # the first overlapping host
+    # servers with overlapping hosts on the same port (own Gateway included), and the
+    # workload of the inputs both Gateways select, when known
+    rivals: list[tuple[list[Server], tuple[Workload, ...]]] = field(default_factory=list)
+
+    def others(self) -> list[tuple[Server, tuple[Workload, ...]]]:
+        mine = identity(self.gateway)
+        found: dict[tuple[str, str], tuple[Server, tuple[Workload, ...]]] = {}
+        for servers, workloads in self.rivals:
+            for server in servers:
+                key = identity(server.gateway)
+                if key != mine and key not in found:
+                    found[key] = (server, workloads)
+        return list(found.values())
 
 
 @RULE.analysis
@@ -96,13 +112,7 @@ def check(ctx: Analysis) -> Iterator[Finding]:
         return
     clashes: dict[tuple[int, int], Clash] = {}
     for group in gateway_groups(ctx, gateways):
-        for mine, theirs in _overlapping(group):
-            for a, b in ((mine, theirs), (theirs, mine)):
-                key = (id(a.gateway), a.listener)
-                clash = clashes.setdefault(key, Clash(a, {}))
-                if a.host < clash.server.host:
-                    clash.server = a
-                clash.others.setdefault(identity(b.gateway), (b, group.workloads))
+        _clashes(group, clashes)
     for gateway in gateways:
         for number in range(len(gateway.listeners)):
             found = clashes.get((id(gateway), number))
@@ -110,28 +120,42 @@ def check(ctx: Analysis) -> Iterator[Finding]:
                 yield _finding(ctx, found)
 
 
-def _overlapping(group: Group[Gateway]) -> Iterator[tuple[Server, Server]]:
-    """Servers of different Gateways of the group on one port with overlapping hosts."""
-    plaintext: dict[int, list[tuple[str, Server]]] = defaultdict(list)
-    other: dict[int, list[tuple[str, Server]]] = defaultdict(list)
+def _clashes(group: Group[Gateway], clashes: dict[tuple[int, int], Clash]) -> None:
+    """Servers of different Gateways of the group on one port with overlapping hosts.
+
+    Servers are bucketed by port, host and whether they are plaintext HTTP (merged into
+    one route table, so two of those never clash); buckets are compared, not servers.
+    """
+    by_port: dict[int, dict[tuple[str, bool], list[Server]]] = defaultdict(dict)
     for gateway in group.members:
         for number, listener in enumerate(gateway.listeners):
             if not listener.port:
                 continue
-            servers = plaintext if _plaintext_http(listener) else other
+            plaintext = _plaintext_http(listener)
             for index, host in enumerate(listener.hosts):
-                name = host.partition("/")[2] if "/" in host else host
+                name = (host.partition("/")[2] if "/" in host else host).lower()
                 if name:
-                    servers[listener.port].append((name, Server(gateway, number, index)))
-    # Plaintext HTTP servers on one port are merged into one route table: only pairs with
-    # a TLS, TCP or other server conflict.
-    for port, entries in other.items():
-        found = chain(
-            _host_overlap.pairs(entries), _host_overlap.between(entries, plaintext.get(port, []))
-        )
-        for a, b in found:
-            if identity(a.gateway) != identity(b.gateway):
-                yield a, b
+                    bucket = by_port[listener.port].setdefault((name, plaintext), [])
+                    bucket.append(Server(gateway, number, index))
+    for buckets in by_port.values():
+        owners = {key: {identity(s.gateway) for s in servers} for key, servers in buckets.items()}
+        overlapping = _host_overlap.overlapping(host for host, _ in buckets)
+        for (host, plaintext), servers in buckets.items():
+            rivals = [
+                (other, other_plain)
+                for other in overlapping[host]
+                for other_plain in (False, True)
+                if (other, other_plain) in buckets and not (plaintext and other_plain)
+            ]
+            for server in servers:
+                mine = identity(server.gateway)
+                found = [buckets[k] for k in rivals if len(owners[k]) > 1 or mine not in owners[k]]
+                if not found:
+                    continue
+                key = (id(server.gateway), server.listener)
+                clash = clashes.setdefault(key, Clash(server.gateway, server.listener, server.host))
+                clash.host = min(clash.host, server.host)
+                clash.rivals.extend((bucket, group.workloads) for bucket in found)
 
 
 def _plaintext_http(listener: Listener) -> bool:
@@ -143,9 +167,9 @@ def _plaintext_http(listener: Listener) -> bool:
 
 
 def _finding(ctx: Analysis, clash: Clash) -> Finding:
-    server = clash.server
+    server = Server(clash.gateway, clash.listener, clash.host)
     listener = server.gateway.listeners[server.listener]
-    others = list(clash.others.values())
+    others = clash.others()
     other, workloads = others[0]
     other_host = other.gateway.listeners[other.listener].hosts[other.host]
     if workloads:
@@ -168,6 +192,6 @@ def _finding(ctx: Analysis, clash: Clash) -> Finding:
             ctx.related(
                 o.gateway.listeners[o.listener].origin.at("hosts", o.host), "conflicts with"
             )
-            for o, _ in others
+            for o, _ in others[:MAX_RELATED]
         ),
     )

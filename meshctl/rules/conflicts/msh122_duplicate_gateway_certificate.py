@@ -49,6 +49,7 @@ from meshctl.diagnostics import Finding, Severity
 from meshctl.model.objects import Gateway, Workload
 from meshctl.rules.base import Rule
 from meshctl.rules.conflicts._same_workload import (
+    MAX_RELATED,
     distinct,
     gateway_groups,
     identity,
@@ -68,6 +69,9 @@ RULE = Rule(
 )
 
 
+Servers = dict[tuple[str, str], tuple[Gateway, int]]  # by Gateway namespace and name
+
+
 @dataclass
 class Reuse:
     """A TLS server whose certificate other Gateways on its workload serve too."""
@@ -75,9 +79,17 @@ class Reuse:
     gateway: Gateway
     listener: int
     credentials: list[str] = field(default_factory=list)
-    others: dict[tuple[str, str], tuple[Gateway, int, tuple[Workload, ...]]] = field(
-        default_factory=dict
-    )
+    # each certificate's servers on a workload this Gateway shares, and that workload
+    shares: list[tuple[Servers, tuple[Workload, ...]]] = field(default_factory=list)
+
+    def others(self) -> list[tuple[Gateway, int, tuple[Workload, ...]]]:
+        mine = identity(self.gateway)
+        found: dict[tuple[str, str], tuple[Gateway, int, tuple[Workload, ...]]] = {}
+        for servers, workloads in self.shares:
+            for key, (gateway, number) in servers.items():
+                if key != mine and key not in found:
+                    found[key] = (gateway, number, workloads)
+        return list(found.values())
 
 
 @RULE.analysis
@@ -93,17 +105,16 @@ def check(ctx: Analysis) -> Iterator[Finding]:
                 for credential in dict.fromkeys(listener.credential_names):
                     users[credential].append((gateway, number))
         for credential, servers in users.items():
-            if distinct(g for g, _ in servers) < 2:
+            by_gateway: Servers = {}
+            for gateway, number in servers:
+                by_gateway.setdefault(identity(gateway), (gateway, number))
+            if len(by_gateway) < 2:
                 continue
             for gateway, number in servers:
                 reuse = reuses.setdefault((id(gateway), number), Reuse(gateway, number))
                 if credential not in reuse.credentials:
                     reuse.credentials.append(credential)
-                for other, other_number in servers:
-                    if identity(other) != identity(gateway):
-                        reuse.others.setdefault(
-                            identity(other), (other, other_number, group.workloads)
-                        )
+                reuse.shares.append((by_gateway, group.workloads))
     for gateway in gateways:
         for number in range(len(gateway.listeners)):
             found = reuses.get((id(gateway), number))
@@ -112,7 +123,7 @@ def check(ctx: Analysis) -> Iterator[Finding]:
 
 
 def _finding(ctx: Analysis, reuse: Reuse) -> Finding:
-    others = list(reuse.others.values())
+    others = reuse.others()
     other, _, workloads = others[0]
     if workloads:
         shared = f"both select {show_workloads(workloads)}"
@@ -133,6 +144,7 @@ def _finding(ctx: Analysis, reuse: Reuse) -> Finding:
         message,
         key=True,
         related=tuple(
-            ctx.related(g.listeners[n].origin.at("tls"), "conflicts with") for g, n, _ in others
+            ctx.related(g.listeners[n].origin.at("tls"), "conflicts with")
+            for g, n, _ in others[:MAX_RELATED]
         ),
     )

@@ -37,7 +37,7 @@ from collections.abc import Iterator
 from meshctl.diagnostics import Finding, Severity
 from meshctl.model.objects import SidecarConfig
 from meshctl.rules.base import Rule
-from meshctl.rules.conflicts._same_workload import distinct, identity, show_names
+from meshctl.rules.conflicts._same_workload import MAX_RELATED, distinct, identity, show_names
 from meshctl.rules.context import Analysis
 
 RULE = Rule(
@@ -74,6 +74,7 @@ def check(ctx: Analysis) -> Iterator[Finding]:
                 f"Sidecar without workloadSelector is {scope}, and so is Sidecar {show_names(others)}; "
                 "Istio applies only one of them and which one is undefined",
                 related=tuple(
-                    ctx.related(o.origin.at("metadata", "name"), "conflicts with") for o in others
+                    ctx.related(o.origin.at("metadata", "name"), "conflicts with")
+                    for o in others[:MAX_RELATED]
                 ),
             )

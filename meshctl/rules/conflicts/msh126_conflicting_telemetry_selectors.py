@@ -43,7 +43,11 @@ from collections.abc import Iterator
 from meshctl.diagnostics import Finding, Severity
 from meshctl.model.objects import TelemetryConfig
 from meshctl.rules.base import Rule
-from meshctl.rules.conflicts._same_workload import namespace_conflicts, selector_message
+from meshctl.rules.conflicts._same_workload import (
+    MAX_RELATED,
+    namespace_conflicts,
+    selector_message,
+)
 from meshctl.rules.context import Analysis
 
 RULE = Rule(
@@ -67,7 +71,7 @@ def check(ctx: Analysis) -> Iterator[Finding]:
             selector_message("selector", "Telemetry", conflict, _selector),
             related=tuple(
                 ctx.related(o.origin.at("spec", "selector"), "conflicts with")
-                for o in conflict.others
+                for o in conflict.others[:MAX_RELATED]
             ),
             unresolved=conflict.unresolved,
         )

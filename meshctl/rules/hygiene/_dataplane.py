@@ -26,7 +26,9 @@ PROXY_UID = 1337
 SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease", "local-path-storage"})
 
 # Labels Linkerd puts on its own namespaces (control plane and extensions).
-_LINKERD_NAMESPACE_LABELS = ("linkerd.io/is-control-plane", "linkerd.io/control-plane-ns", "linkerd.io/extension")
+_LINKERD_NAMESPACE_LABELS = (
+    "linkerd.io/is-control-plane", "linkerd.io/control-plane-ns", "linkerd.io/extension",
+)
 
 # Labels of Services and pods that Istio installs or generates (util.IsIstioControlPlane, plus
 # the Services the gateway controllers create for Gateway API gateways).
@@ -84,7 +86,9 @@ def linkerd_namespace(namespace: Namespace | None) -> bool:
     """Linkerd decides for this namespace: annotated for injection (either way) or Linkerd's own."""
     if namespace is None:
         return False
-    return LINKERD_INJECT in namespace.annotations or any(k in namespace.labels for k in _LINKERD_NAMESPACE_LABELS)
+    if LINKERD_INJECT in namespace.annotations:
+        return True
+    return any(key in namespace.labels for key in _LINKERD_NAMESPACE_LABELS)
 
 
 def linkerd_meshed(workload: Workload, namespace: Namespace | None) -> bool:
@@ -98,7 +102,7 @@ def linkerd_meshed(workload: Workload, namespace: Namespace | None) -> bool:
 
 
 def istio_managed(labels: Labels) -> bool:
-    """Labels of an Istio control-plane or gateway object (``istio: ...``, ``release: istio``, ``app: istiod``)."""
+    """Labels of Istio's own objects: ``istio: ...``, ``release: istio``, ``app: istiod``, gateways."""
     return (
         "istio" in labels
         or labels.get("release") == "istio"

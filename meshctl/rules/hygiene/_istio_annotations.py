@@ -4,12 +4,12 @@ The annotation rules (MSH166-MSH170) read this catalog, written from Istio's
 ``istio.io/api/annotation`` package (``annotations.yaml``) and the injector's value checks
 (``pkg/kube/inject``, ``AnnotationValidation``)::
 
-    lookup("sidecar.istio.io/proxyCPU")          -> IstioAnnotation(kinds={POD}, maturity=BETA, check=quantity)
-    lookup("sidecar.istio.io/proxyCpu")          -> None; suggest(...) -> "sidecar.istio.io/proxyCPU"
-    owned("sidecar.istio.io/proxyCpu")           -> True   (an unknown name in a prefix Istio owns)
-    owned("networking.istio.io/whatever")        -> False  (Istio uses the prefix, meshctl does not claim it)
-    placements(mesh)                             -> every `*.istio.io/` annotation of the inputs,
-                                                    on a resource's metadata or a pod template
+    lookup("sidecar.istio.io/proxyCPU")    -> IstioAnnotation(kinds={POD}, BETA, check=quantity)
+    lookup("sidecar.istio.io/proxyCpu")    -> None; suggest(...) -> "sidecar.istio.io/proxyCPU"
+    unknown("sidecar.istio.io/proxyCpu")   -> True   (not Istio's, in a prefix meshctl claims)
+    unknown("networking.istio.io/foo")     -> False  (Istio's prefix, but meshctl does not claim it)
+    placements(mesh)                       -> every `*istio.io/` annotation of the inputs, on a
+                                              resource's metadata or on a pod template
 
 Unknown means "in a prefix listed in OWNED_PREFIXES and neither in the catalog nor in
 TOLERATED". A prefix is listed only when the catalog is complete for it: reporting a
@@ -97,7 +97,8 @@ class IstioAnnotation:
 
 
 # -- value checks: each returns why the value is invalid, or None ------------------------
-_PARSE_BOOL = frozenset({"1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False"})
+_PARSE_BOOL = frozenset({"1", "t", "T", "TRUE", "true", "True",
+                         "0", "f", "F", "FALSE", "false", "False"})
 _YAML_TRUE = frozenset({"y", "yes", "true", "on"})
 _YAML_FALSE = frozenset({"n", "no", "false", "off"})
 _ENVOY_LEVELS = ("trace", "debug", "info", "warning", "warn", "error", "critical", "off")
@@ -114,11 +115,14 @@ def boolean(value: str) -> str | None:
 
 
 def inject_switch(value: str) -> str | None:
-    """The injector's reading of ``sidecar.istio.io/inject``: y/yes/true/on inject, anything else does not."""
+    """The injector's reading of ``sidecar.istio.io/inject``: only y/yes/true/on inject."""
     word = value.strip().lower()
     if word == "" or word in _YAML_TRUE or word in _YAML_FALSE:
         return None
-    return f"expected true or false: the injector injects only on y, yes, true or on, so {value!r} means do not inject"
+    return (
+        "expected true or false: the injector injects only on y, yes, true or on, "
+        f"so {value!r} means do not inject"
+    )
 
 
 def _uint(value: str, limit: int, what: str) -> str | None:
@@ -284,7 +288,9 @@ def export_to(value: str) -> str | None:
         target = item.strip()
         if target in ("*", ".", "~") or _DNS_LABEL.match(target):
             continue
-        return "empty entry in the list" if not target else f"{target!r} is not a namespace name, '.', '*' or '~'"
+        if not target:
+            return "empty entry in the list"
+        return f"{target!r} is not a namespace name, '.', '*' or '~'"
     return None
 
 
@@ -300,12 +306,21 @@ def analysis_codes(value: str) -> str | None:
 
 # -- the catalog -------------------------------------------------------------------------
 A, B = Maturity.ALPHA, Maturity.BETA
-_POD, _SERVICE = frozenset({POD}), frozenset({SERVICE})
+_POD, _SVC = frozenset({POD}), frozenset({SERVICE})
+_WLE, _GW = frozenset({WORKLOAD_ENTRY}), frozenset({KUBE_GATEWAY})
 _STATS_MATCHER = "proxyStatsMatcher in proxy.istio.io/config (or the mesh's defaultConfig)"
+_INJECT_LABEL = "the sidecar.istio.io/inject label"
 
 
-def _pod(name: str, maturity: Maturity = A, check: Check | None = None, **kw: object) -> IstioAnnotation:
-    return IstioAnnotation(name, _POD, maturity, check, **kw)  # type: ignore[arg-type]
+def _pod(
+    name: str, maturity: Maturity = A, check: Check | None = None, *, rejects: bool = False,
+    injected: bool = False, generated: bool = False, replacement: str | None = None,
+) -> IstioAnnotation:
+    """A pod annotation; ``replacement`` marks it deprecated, ``rejects`` blocks injection."""
+    return IstioAnnotation(
+        name, _POD, maturity, check, deprecated=replacement is not None, replacement=replacement,
+        generated=generated, injected=injected, rejects_pod=rejects,
+    )
 
 
 _CATALOG: tuple[IstioAnnotation, ...] = (
@@ -315,11 +330,10 @@ _CATALOG: tuple[IstioAnnotation, ...] = (
     _pod("sidecar.istio.io/componentLogLevel", check=component_log_level),
     _pod("sidecar.istio.io/controlPlaneAuthPolicy"),
     _pod("sidecar.istio.io/discoveryAddress"),
-    _pod("sidecar.istio.io/enableCoreDump", check=boolean, rejects_pod=True),
+    _pod("sidecar.istio.io/enableCoreDump", check=boolean, rejects=True),
     _pod("sidecar.istio.io/extraStatTags"),
-    _pod("sidecar.istio.io/inject", B, inject_switch, deprecated=True,
-         replacement="the sidecar.istio.io/inject label"),
-    _pod("sidecar.istio.io/interceptionMode", B, interception_mode, injected=True, rejects_pod=True),
+    _pod("sidecar.istio.io/inject", B, inject_switch, replacement=_INJECT_LABEL),
+    _pod("sidecar.istio.io/interceptionMode", B, interception_mode, injected=True, rejects=True),
     _pod("sidecar.istio.io/logLevel", check=envoy_log_level),
     _pod("sidecar.istio.io/proxyCPU", B, quantity),
     _pod("sidecar.istio.io/proxyCPULimit", B, quantity),
@@ -329,29 +343,33 @@ _CATALOG: tuple[IstioAnnotation, ...] = (
     _pod("sidecar.istio.io/proxyMemoryLimit", B, quantity),
     _pod("sidecar.istio.io/rewriteAppHTTPProbers", B, boolean),
     _pod("sidecar.istio.io/statsHistogramBuckets", check=histogram_buckets),
-    _pod("sidecar.istio.io/statsInclusionPrefixes", deprecated=True, replacement=_STATS_MATCHER),
-    _pod("sidecar.istio.io/statsInclusionRegexps", deprecated=True, replacement=_STATS_MATCHER),
-    _pod("sidecar.istio.io/statsInclusionSuffixes", deprecated=True, replacement=_STATS_MATCHER),
+    _pod("sidecar.istio.io/statsInclusionPrefixes", replacement=_STATS_MATCHER),
+    _pod("sidecar.istio.io/statsInclusionRegexps", replacement=_STATS_MATCHER),
+    _pod("sidecar.istio.io/statsInclusionSuffixes", replacement=_STATS_MATCHER),
     _pod("sidecar.istio.io/status", generated=True),
     _pod("sidecar.istio.io/userVolume", check=json_object_or_list),
     _pod("sidecar.istio.io/userVolumeMount", check=json_object_or_list),
     # traffic.sidecar.istio.io: what istio-init / istio-cni redirect
-    _pod("traffic.sidecar.istio.io/excludeInboundPorts", check=port_list, injected=True, rejects_pod=True),
+    _pod("traffic.sidecar.istio.io/excludeInboundPorts", check=port_list, injected=True,
+         rejects=True),
     _pod("traffic.sidecar.istio.io/excludeInterfaces"),
-    _pod("traffic.sidecar.istio.io/excludeOutboundIPRanges", check=cidr_list, injected=True, rejects_pod=True),
-    _pod("traffic.sidecar.istio.io/excludeOutboundPorts", check=port_list, rejects_pod=True),
-    _pod("traffic.sidecar.istio.io/includeInboundPorts", check=port_list_or_star, injected=True, rejects_pod=True),
+    _pod("traffic.sidecar.istio.io/excludeOutboundIPRanges", check=cidr_list, injected=True,
+         rejects=True),
+    _pod("traffic.sidecar.istio.io/excludeOutboundPorts", check=port_list, rejects=True),
+    _pod("traffic.sidecar.istio.io/includeInboundPorts", check=port_list_or_star, injected=True,
+         rejects=True),
     _pod("traffic.sidecar.istio.io/includeOutboundIPRanges", check=cidr_list_or_star, injected=True,
-         rejects_pod=True),
-    _pod("traffic.sidecar.istio.io/includeOutboundPorts", check=port_list, rejects_pod=True),
+         rejects=True),
+    _pod("traffic.sidecar.istio.io/includeOutboundPorts", check=port_list, rejects=True),
     _pod("traffic.sidecar.istio.io/kubevirtInterfaces"),
     # the proxy's health and readiness
-    _pod("status.sidecar.istio.io/port", check=port, rejects_pod=True),
-    _pod("readiness.status.sidecar.istio.io/applicationPorts", check=port_list_or_star, rejects_pod=True),
-    _pod("readiness.status.sidecar.istio.io/failureThreshold", check=uint32, rejects_pod=True),
-    _pod("readiness.status.sidecar.istio.io/initialDelaySeconds", check=uint32, rejects_pod=True),
-    _pod("readiness.status.sidecar.istio.io/periodSeconds", check=uint32, rejects_pod=True),
-    # proxy configuration and injection templates
+    _pod("status.sidecar.istio.io/port", check=port, rejects=True),
+    _pod("readiness.status.sidecar.istio.io/applicationPorts", check=port_list_or_star,
+         rejects=True),
+    _pod("readiness.status.sidecar.istio.io/failureThreshold", check=uint32, rejects=True),
+    _pod("readiness.status.sidecar.istio.io/initialDelaySeconds", check=uint32, rejects=True),
+    _pod("readiness.status.sidecar.istio.io/periodSeconds", check=uint32, rejects=True),
+    # proxy configuration, injection templates, what Istio writes on pods
     _pod("proxy.istio.io/config", B, proxy_config),
     _pod("proxy.istio.io/overrides", generated=True),
     _pod("prometheus.istio.io/merge-metrics", check=boolean),
@@ -359,18 +377,18 @@ _CATALOG: tuple[IstioAnnotation, ...] = (
     _pod("istio.io/rev", generated=True),
     _pod("ambient.istio.io/redirection", generated=True),
     # Services
-    IstioAnnotation("networking.istio.io/exportTo", _SERVICE, A, export_to),
-    IstioAnnotation("traffic.istio.io/nodeSelector", _SERVICE, A),
-    IstioAnnotation("alpha.istio.io/canonical-serviceaccounts", _SERVICE, A, deprecated=True),
-    IstioAnnotation("alpha.istio.io/kubernetes-serviceaccounts", _SERVICE, A, deprecated=True),
+    IstioAnnotation("networking.istio.io/exportTo", _SVC, A, export_to),
+    IstioAnnotation("traffic.istio.io/nodeSelector", _SVC, A),
+    IstioAnnotation("alpha.istio.io/canonical-serviceaccounts", _SVC, A, deprecated=True),
+    IstioAnnotation("alpha.istio.io/kubernetes-serviceaccounts", _SVC, A, deprecated=True),
     # other kinds
     IstioAnnotation("istio.io/dry-run", frozenset({AUTHORIZATION_POLICY}), A, boolean),
-    IstioAnnotation("istio.io/autoRegistrationGroup", frozenset({WORKLOAD_ENTRY}), A, generated=True),
-    IstioAnnotation("istio.io/workloadController", frozenset({WORKLOAD_ENTRY}), A, generated=True),
-    IstioAnnotation("istio.io/connectedAt", frozenset({WORKLOAD_ENTRY}), A, generated=True),
-    IstioAnnotation("istio.io/disconnectedAt", frozenset({WORKLOAD_ENTRY}), A, generated=True),
-    IstioAnnotation("gateway.istio.io/controller-version", frozenset({KUBE_GATEWAY}), A, generated=True),
-    IstioAnnotation("gateway.istio.io/service-account", frozenset({KUBE_GATEWAY}), A),
+    IstioAnnotation("istio.io/autoRegistrationGroup", _WLE, A, generated=True),
+    IstioAnnotation("istio.io/workloadController", _WLE, A, generated=True),
+    IstioAnnotation("istio.io/connectedAt", _WLE, A, generated=True),
+    IstioAnnotation("istio.io/disconnectedAt", _WLE, A, generated=True),
+    IstioAnnotation("gateway.istio.io/controller-version", _GW, A, generated=True),
+    IstioAnnotation("gateway.istio.io/service-account", _GW, A),
     # anywhere
     IstioAnnotation("galley.istio.io/analyze-suppress", ANY, A, analysis_codes),
     IstioAnnotation("topology.istio.io/controlPlaneClusters", ANY, A),
@@ -451,7 +469,7 @@ def unknown(key: str) -> bool:
 
 
 def suggest(key: str) -> str | None:
-    """The Istio annotation ``key`` most likely meant: same name in another case or prefix, or close."""
+    """The Istio annotation ``key`` most likely meant: same name in another case or prefix."""
     same_case = _BY_LOWER.get(key.lower())
     if same_case is not None:
         return same_case
@@ -485,7 +503,7 @@ class Placement:
     origin: Origin  # the annotation's field
     labels: Labels  # the labels beside it
     annotations: Labels  # the annotations beside it (itself included)
-    template: tuple[PathPart, ...] | None  # for a controller's own metadata: its pod template's metadata
+    template: tuple[PathPart, ...] | None  # a controller's own metadata: its pod template's
     template_annotations: Labels  # ... and the annotations there
 
     @property
@@ -505,9 +523,9 @@ def placements(mesh: MeshModel) -> Iterator[Placement]:
         for key in sorted(resource.annotations):
             if istio_prefixed(key):
                 yield Placement(
-                    key, resource.annotations[key], kind, resource.kind, resource.namespace, "metadata",
-                    resource.origin.at("metadata", "annotations", key), resource.labels, resource.annotations,
-                    template_path, template_annotations,
+                    key, resource.annotations[key], kind, resource.kind, resource.namespace,
+                    "metadata", resource.origin.at("metadata", "annotations", key),
+                    resource.labels, resource.annotations, template_path, template_annotations,
                 )
         if workload is None or template_path is None:
             continue

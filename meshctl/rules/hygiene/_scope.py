@@ -51,8 +51,8 @@ def config_scope(mesh: MeshModel, *, targets: bool = False) -> ConfigScope:
                 scope.istio.setdefault(namespace, resource.origin)
         elif group.endswith(_LINKERD_GROUPS):
             scope.linkerd.add(namespace)
-    for namespace in mesh.namespaces.values():
-        if namespace.origin is not None and has_dataplane_label(namespace):
+    for declared in mesh.namespaces.values():
+        if declared.origin is not None and has_dataplane_label(declared):
             scope.uses_istio = True
     if targets:
         _add_targets(mesh, scope)

@@ -22,6 +22,12 @@ proxy.
 ## Example
 ```yaml
 apiVersion: v1
+kind: Namespace
+metadata:
+  name: bookinfo
+  labels: {istio-injection: enabled}
+---
+apiVersion: v1
 kind: Service
 metadata: {name: reviews, namespace: bookinfo}
 spec:
@@ -46,8 +52,13 @@ from meshctl.model.objects import Service, ServicePort
 from meshctl.model.origin import Origin
 from meshctl.rules.base import Rule
 from meshctl.rules.context import Analysis
-from meshctl.rules.hygiene._dataplane import SYSTEM_NAMESPACES, istio_managed, linkerd_meshed, linkerd_namespace
-from meshctl.rules.hygiene._ports import describe, sniffed
+from meshctl.rules.hygiene._dataplane import (
+    SYSTEM_NAMESPACES,
+    istio_managed,
+    linkerd_meshed,
+    linkerd_namespace,
+)
+from meshctl.rules.hygiene._ports import describe, sniffed, suggested_name
 from meshctl.rules.hygiene._scope import config_scope
 
 RULE = Rule(
@@ -62,7 +73,9 @@ def check(ctx: Analysis) -> Iterator[Finding]:
     if not scope.uses_istio:
         return
     for service in ctx.mesh.services:
-        if service.type == "ExternalName" or service.namespace in SYSTEM_NAMESPACES or istio_managed(service.labels):
+        if service.type == "ExternalName" or service.namespace in SYSTEM_NAMESPACES:
+            continue
+        if istio_managed(service.labels):
             continue
         ports = [p for p in service.ports if sniffed(p)]
         if not ports or scope.linkerd_only(service.namespace) or _linkerd_service(ctx, service):
@@ -95,9 +108,11 @@ def _message(port: ServicePort) -> str:
             "sniffs the traffic to guess it; use http, http2, grpc, tcp, tls, https, mongo, mysql or redis"
         )
     if port.name:
+        better = suggested_name(port.name)
+        advice = f"did you mean {better!r}?" if better else f"name it '<protocol>-{port.name}' or set appProtocol"
         return (
             f"{describe(port)}: the name has no protocol prefix, so Istio sniffs the traffic to guess it; "
-            f"name it '<protocol>-{port.name}' (e.g. 'http-{port.name}') or set appProtocol"
+            f"{advice}"
         )
     return (
         f"{describe(port)} has no name or appProtocol, so Istio sniffs the traffic to guess its protocol; "

@@ -14,6 +14,12 @@ Istio-labelled Namespace), and not in Linkerd namespaces.
 ## Example
 ```yaml
 apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+  labels: {istio-injection: enabled}
+---
+apiVersion: v1
 kind: Service
 metadata: {name: payments, namespace: shop}
 spec:
@@ -70,7 +76,8 @@ def _problem(port: ServicePort) -> str | None:
     if port.name == "tcp":
         return (
             "a port named 'tcp' becomes a port-wide TCP listener that can capture or lose other "
-            "destinations' traffic on this port; name it after the protocol it carries (https, tls, http, ...)"
+            "destinations' traffic on this port; name it after the protocol it carries "
+            "(https, tls, http, ...)"
         )
     if sniffed(port):
         what = f"appProtocol {port.app_protocol!r} is" if port.app_protocol else "the name is"

@@ -58,7 +58,7 @@ def check(ctx: Analysis) -> Iterator[Finding]:
             if port.protocol == "TCP":
                 yield RULE.on(port.origin.at("protocol"), f"TCP {_message(entry, port)}")
             elif not port.protocol:
-                yield RULE.on(port.origin, f"protocol-less (sniffed, TCP unless HTTP) {_message(entry, port)}")
+                yield RULE.on(port.origin, f"protocol-less (sniffed: TCP unless HTTP) {_message(entry, port)}")
 
 
 def _message(entry: ServiceEntry, port: ExternalPort) -> str:

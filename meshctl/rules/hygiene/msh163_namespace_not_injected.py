@@ -1,4 +1,4 @@
-"""A namespace whose workloads are among the inputs has no Istio dataplane label.
+"""A namespace that Istio configuration is written for has no injection label, so its pods get no proxy.
 
 ## Why it matters
 Istio adds its proxy to a pod only when something asks for it: the namespace label
@@ -36,7 +36,7 @@ spec:
   http:
   - route:
     - destination: {host: cart}
-      timeout: 2s
+    timeout: 2s
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -63,7 +63,6 @@ from meshctl.diagnostics import Finding, Severity
 from meshctl.model.objects import Namespace, Workload
 from meshctl.rules.base import Rule
 from meshctl.rules.context import Analysis
-from meshctl.rules.hygiene._scope import config_scope
 from meshctl.rules.hygiene._dataplane import (
     DATAPLANE_MODE_LABEL,
     SYSTEM_NAMESPACES,
@@ -73,6 +72,7 @@ from meshctl.rules.hygiene._dataplane import (
     linkerd_namespace,
     opted,
 )
+from meshctl.rules.hygiene._scope import config_scope
 
 RULE = Rule(
     "MSH163", "namespace-not-injected", Severity.INFO, __doc__, istio_code="IST0102",
@@ -103,12 +103,12 @@ def check(ctx: Analysis) -> Iterator[Finding]:
             continue
         first = workloads[0]
         more = f" and {len(workloads) - 1} more" if len(workloads) > 1 else ""
-        where = namespace.origin.at("metadata", "labels") if namespace.labels else namespace.origin.at("metadata", "name")
+        where = namespace.origin.at("metadata", "labels" if namespace.labels else "name")
         yield RULE.on(
             where,
-            f"namespace {namespace.name!r} has no istio-injection, istio.io/rev or {DATAPLANE_MODE_LABEL} label, "
-            f"so its workloads ({first.kind} {first.name}{more}) run without an Istio proxy although Istio "
-            f"configuration is written for it ({config.ref.display()}); label it to enrol them, or "
+            f"namespace {namespace.name!r} has no istio-injection, istio.io/rev or {DATAPLANE_MODE_LABEL} "
+            f"label, so its workloads ({first.kind} {first.name}{more}) run without an Istio proxy although "
+            f"Istio configuration is written for them ({config.ref.display()}); label it to enrol them, or "
             "istio-injection: disabled to keep it out of the mesh",
             related=(ctx.related(first.origin, "runs"), ctx.related(config, "configured by")),
         )

@@ -1,4 +1,4 @@
-"""A namespace's `istio-injection` label contradicts its `istio.io/rev` or `istio.io/dataplane-mode` label.
+"""A namespace's `istio-injection` label contradicts its `istio.io/rev` or `dataplane-mode` label.
 
 ## Why it matters
 Each of these labels picks a dataplane for the namespace's pods, and only one can win:
@@ -72,5 +72,6 @@ def check(ctx: Analysis) -> Iterator[Finding]:
         effect = ", and ".join(effects)
         yield RULE.on(
             namespace.origin.at("metadata", "labels", INJECTION_LABEL),
-            f"namespace {namespace.name!r} has {INJECTION_LABEL}: {injection} and {shown}: {effect}; keep one label",
+            f"namespace {namespace.name!r} has {INJECTION_LABEL}: {injection} and {shown}: {effect}; "
+            "keep one label",
         )

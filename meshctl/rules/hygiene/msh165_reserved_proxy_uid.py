@@ -43,7 +43,12 @@ from meshctl.model.objects import Container, Workload
 from meshctl.model.origin import Origin
 from meshctl.rules.base import Rule
 from meshctl.rules.context import Analysis
-from meshctl.rules.hygiene._dataplane import PROXY_CONTAINER, PROXY_UID, istio_managed, linkerd_meshed
+from meshctl.rules.hygiene._dataplane import (
+    PROXY_CONTAINER,
+    PROXY_UID,
+    istio_managed,
+    linkerd_meshed,
+)
 
 RULE = Rule(
     "MSH165", "reserved-proxy-uid", Severity.WARNING, __doc__, istio_code="IST0144",

@@ -66,7 +66,9 @@ RULE = Rule(
 
 # What to do instead, for pod annotations written on a Namespace.
 _NAMESPACE_INSTEAD = {
-    "sidecar.istio.io/inject": "to enrol or exclude the whole namespace, label it istio-injection: enabled or disabled",
+    "sidecar.istio.io/inject": (
+        "to enrol or exclude the whole namespace, label it istio-injection: enabled or disabled"
+    ),
     "istio.io/rev": "to pick the namespace's control-plane revision, use the istio.io/rev label",
 }
 
@@ -79,8 +81,8 @@ def check(ctx: Analysis) -> Iterator[Finding]:
             if placement.key in LABELS:
                 yield RULE.on(
                     placement.origin,
-                    f"{placement.key!r} is an Istio label, not an annotation, so Istio never reads it here: "
-                    f"move it to {placement.where}.labels",
+                    f"{placement.key!r} is an Istio label, not an annotation, so Istio never "
+                    f"reads it here: move it to {placement.where}.labels",
                     key=True,
                 )
             continue
@@ -89,42 +91,48 @@ def check(ctx: Analysis) -> Iterator[Finding]:
 
 
 def _message(mesh: MeshModel, placement: Placement, annotation: IstioAnnotation) -> str:
-    key = placement.key
+    key, owner = placement.key, placement.owner
     if annotation.kinds == {POD}:
         if placement.template is not None:
             return _on_controller(placement, annotation)
-        message = f"{key!r} applies to Pods only and Istio ignores it on a {placement.owner}"
+        message = f"{key!r} applies to Pods only and Istio ignores it on a {owner}"
         instead = _NAMESPACE_INSTEAD.get(key) if placement.kind == NAMESPACE else None
         if instead is not None:
             return f"{message}: {instead}"
-        return f"{message}: set it in the pod template (spec.template.metadata.annotations) of the workloads it is meant for"
+        return (
+            f"{message}: set it in the pod template (spec.template.metadata.annotations) of the "
+            "workloads it is meant for"
+        )
     if annotation.kinds == {SERVICE}:
-        message = f"{key!r} applies to Services only and Istio ignores it on a {placement.owner}"
+        message = f"{key!r} applies to Services only and Istio ignores it on a {owner}"
         if placement.kind != POD:
             return f"{message}: move it to the metadata.annotations of the Service it is meant for"
         services = sorted(
             s.name for s in mesh.services_in(placement.namespace or "default")
             if s.selector and selects(s.selector, placement.labels)
         )
-        if services:
-            names = ", ".join(repr(n) for n in services)
-            return f"{message}: move it to the metadata.annotations of Service {names}, which selects these pods"
-        return f"{message}: move it to the metadata.annotations of the Service in front of these pods"
-    return f"{key!r} applies to {kinds_text(annotation)} and Istio ignores it on a {placement.owner}"
+        if not services:
+            return f"{message}: move it to the annotations of the Service in front of its pods"
+        names = ", ".join(repr(n) for n in services)
+        return f"{message}: move it to the annotations of Service {names}, which selects its pods"
+    return f"{key!r} applies to {kinds_text(annotation)} and Istio ignores it on a {owner}"
 
 
 def _on_controller(placement: Placement, annotation: IstioAnnotation) -> str:
     """A pod annotation on a Deployment's (StatefulSet's, ...) own metadata."""
     assert placement.template is not None
     template = ".".join(map(str, placement.template))
-    key = placement.key
-    lead = f"{key!r} applies to pods, and a {placement.owner}'s own metadata.annotations are not copied onto its pods"
+    key, elsewhere = placement.key, placement.template_annotations
+    lead = (
+        f"{key!r} applies to pods, and a {placement.owner}'s own metadata.annotations are not "
+        "copied onto its pods"
+    )
     if key in LABELS:
         why = " (the annotation form is deprecated)" if annotation.deprecated else ""
         return f"{lead}: set it as a label in {template}.labels{why}"
     message = f"{lead}: move it to {template}.annotations"
-    if placement.template_annotations.get(key) == placement.value:
+    if elsewhere.get(key) == placement.value:
         message += ", where it is already set: remove this copy"
-    elif key in placement.template_annotations:
-        message += f", where it is set to {placement.template_annotations[key]!r} already: this copy has no effect"
+    elif key in elsewhere:
+        message += f", where it is set to {elsewhere[key]!r} already: this copy has no effect"
     return message

@@ -57,8 +57,10 @@ RULE = Rule(
 def check(ctx: Analysis) -> Iterator[Finding]:
     for placement in placements(ctx.mesh):
         annotation = lookup(placement.key)
-        if annotation is None or annotation.check is None or not annotation.applies_to(placement.kind):
+        if annotation is None or annotation.check is None:
             continue
+        if not annotation.applies_to(placement.kind):
+            continue  # misplaced: MSH167
         problem = annotation.check(placement.value)
         if problem is None:
             continue

@@ -51,8 +51,10 @@ RULE = Rule(
 def check(ctx: Analysis) -> Iterator[Finding]:
     for placement in placements(ctx.mesh):
         annotation = lookup(placement.key)
-        if annotation is None or not annotation.deprecated or not annotation.applies_to(placement.kind):
+        if annotation is None or not annotation.deprecated:
             continue
+        if not annotation.applies_to(placement.kind):
+            continue  # misplaced: MSH167 says where it belongs
         if placement.key in LABELS and placement.key in placement.labels:
             continue  # the label is there too: kept for compatibility, on purpose
         message = f"annotation {placement.key!r} is deprecated"

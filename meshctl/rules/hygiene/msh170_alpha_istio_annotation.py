@@ -65,7 +65,7 @@ def check(ctx: Analysis) -> Iterator[Finding]:
             continue
         yield RULE.on(
             placement.origin,
-            f"annotation {placement.key!r} belongs to an alpha-maturity Istio feature, which may change or be "
-            "removed in a later release without a deprecation period",
+            f"annotation {placement.key!r} belongs to an alpha-maturity Istio feature, which may "
+            "change or be removed in a later release without a deprecation period",
             key=True,
         )

@@ -48,7 +48,8 @@ def check(ctx: Analysis) -> Iterator[Finding]:
         return
     known = ", ".join(sorted({"envoy", *mesh.mesh_config.extension_providers} - {""}))
     for telemetry in mesh.telemetries:
-        for index, (providers, where) in enumerate(zip(telemetry.access_logging, telemetry.access_logging_origins)):
+        entries = zip(telemetry.access_logging, telemetry.access_logging_origins)
+        for index, (providers, where) in enumerate(entries):
             if providers:
                 continue
             yield RULE.on(

@@ -43,7 +43,12 @@ from collections.abc import Iterator
 from meshctl.diagnostics import Finding, Severity
 from meshctl.rules.base import Rule
 from meshctl.rules.context import Analysis
-from meshctl.rules.hygiene._dataplane import INJECTION_LABEL, REVISION_LABEL, injection_enabled, opted
+from meshctl.rules.hygiene._dataplane import (
+    INJECTION_LABEL,
+    REVISION_LABEL,
+    injection_enabled,
+    opted,
+)
 
 RULE = Rule(
     "MSH175", "pod-missing-proxy", Severity.WARNING, __doc__, istio_code="IST0103",
@@ -55,7 +60,9 @@ RULE = Rule(
 def check(ctx: Analysis) -> Iterator[Finding]:
     mesh = ctx.mesh
     for workload in mesh.workloads:
-        if not workload.is_pod or workload.has_istio_proxy or opted(workload.labels, workload.annotations) == "false":
+        if not workload.is_pod or workload.has_istio_proxy:
+            continue
+        if opted(workload.labels, workload.annotations) == "false":
             continue
         namespace = mesh.namespaces.get(workload.namespace)
         if namespace is None or namespace.origin is None or not injection_enabled(namespace):
@@ -67,5 +74,5 @@ def check(ctx: Analysis) -> Iterator[Finding]:
             f"enables injection ({label}: {namespace.labels[label]}): it was created before the label or "
             "while the injector was unavailable, and runs outside the mesh; restart it, or opt out with "
             'sidecar.istio.io/inject: "false"',
-            related=(ctx.related(namespace.origin.at("metadata", "labels", label), "injection is enabled on"),),
+            related=(ctx.related(namespace.origin.at("metadata", "labels", label), "injection enabled by"),),
         )

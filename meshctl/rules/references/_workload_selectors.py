@@ -55,13 +55,13 @@ class WorkloadIndex:
     def __init__(self, mesh: MeshModel) -> None:
         self.mesh = mesh
         self.workloads = list(mesh.workloads)
+        self._any_gateway: bool | None = None
         self._by_label: dict[tuple[str, str], list[Workload]] = defaultdict(list)
         self._by_namespace_label: dict[tuple[str, str, str], list[Workload]] = defaultdict(list)
         for w in self.workloads:
             for key, value in w.labels.items():
                 self._by_label[(key, value)].append(w)
                 self._by_namespace_label[(w.namespace, key, value)].append(w)
-        self.gateway_workloads = [w for w in self.workloads if is_gateway_workload(w)]
 
     def anywhere(self, selector: Labels | None) -> list[Workload]:
         """The workloads of every namespace the selector picks."""
@@ -86,9 +86,13 @@ class WorkloadIndex:
         return bool(self.workloads if namespace is None else self.mesh.workloads_in(namespace))
 
     def has_gateway_workloads(self, namespace: str | None) -> bool:
+        pool = self.workloads if namespace is None else self.mesh.workloads_in(namespace)
+        if namespace is None and self._any_gateway is not None:
+            return self._any_gateway
+        found = any(is_gateway_workload(w) for w in pool)
         if namespace is None:
-            return bool(self.gateway_workloads)
-        return any(is_gateway_workload(w) for w in self.mesh.workloads_in(namespace))
+            self._any_gateway = found
+        return found
 
     def suggestion(self, namespace: str | None, selector: Labels) -> str:
         """``did you mean app=reviews?`` or the labels the workloads in scope do carry."""

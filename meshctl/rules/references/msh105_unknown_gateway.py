@@ -106,10 +106,15 @@ def _report(ctx: Analysis, route: Route, ref: GatewayRef, known: _Known) -> Iter
         return
     if ns == mesh.mesh_config.root_namespace and name == INGRESS_GATEWAY:
         return
-    foreign = ns != route.namespace and not known.by_namespace.get(ns)
+    # another namespace whose Gateways are all outside the inputs (a platform team's, say)
+    foreign = (
+        ns != route.namespace and not known.by_namespace.get(ns) and not known.by_name.get(name)
+    )
     if ctx.outside_inputs(ns) or (foreign and not ctx.closed_world):
         yield RULE.on(
-            ref.origin, f"{where} {shown} is defined in namespace {ns!r}", unresolved=True
+            ref.origin,
+            f"{where} {shown} matches no Istio Gateway of namespace {ns!r}",
+            unresolved=True,
         )
         return
     yield RULE.on(ref.origin, f"{where} {shown} matches no Istio Gateway" + _hint(ns, name, known))

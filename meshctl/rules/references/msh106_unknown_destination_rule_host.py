@@ -95,6 +95,10 @@ def _well_known(mesh: MeshModel, host: str) -> bool:
     )
 
 
+def _domain(host: str) -> str:
+    return ".".join(host.split(".")[-2:])
+
+
 class _KnownHosts:
     """Every Service and ServiceEntry host, with the suffixes wildcard hosts are checked on."""
 
@@ -123,18 +127,33 @@ class _KnownHosts:
                     f"; a short host is expanded in the rule's namespace {policy.namespace!r}: "
                     f"did you mean {elsewhere[0]!r}?"
                 )
-        close = difflib.get_close_matches(host, self._all, n=1, cutoff=0.8)
+        close = difflib.get_close_matches(host, self._candidates(host), n=1, cutoff=0.8)
         if close:
             return f"; did you mean {close[0]!r}?"
         if not host.endswith(domain):
             return "; an external host needs a ServiceEntry"
         return ""
 
+    def _candidates(self, host: str) -> list[str]:
+        """The hosts a typo of ``host`` would come from: its namespace's, or its domain's."""
+        service = hosts.split_service_fqdn(host, self.mesh.domain)
+        if service is not None:
+            return sorted(s.fqdn for s in self.mesh.services_in(service[1]))
+        return self._entry_hosts.get(_domain(host), [])
+
     @cached_property
     def _all(self) -> list[str]:
         found = {s.fqdn for s in self.mesh.services}
         found |= {h for e in self.mesh.service_entries for h in e.hosts}
         return sorted(found)
+
+    @cached_property
+    def _entry_hosts(self) -> dict[str, list[str]]:
+        """ServiceEntry hosts by their last two labels (``example.com``)."""
+        out: dict[str, list[str]] = {}
+        for host in sorted({h for e in self.mesh.service_entries for h in e.hosts}):
+            out.setdefault(_domain(host), []).append(host)
+        return out
 
     @cached_property
     def _services_named(self) -> dict[str, list[Service]]:

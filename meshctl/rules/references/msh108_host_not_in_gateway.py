@@ -82,9 +82,8 @@ def _server_hosts(server: BoundServer) -> list[tuple[str, str]]:
     gateway, listener = server.gateway, server.listener
     if gateway.source_kind == ISTIO_KIND:
         return [hosts.split_gateway_host(h, gateway.namespace) for h in listener.hosts]
-    allowed = (
-        gateway.namespace if listener.allowed_namespaces == "Same" else "*"
-    )  # All; Selector: unknown
+    # allowedRoutes: Same admits the Gateway's namespace; All, and Selector (labels unknown), any
+    allowed = gateway.namespace if listener.allowed_namespaces == "Same" else "*"
     return [(allowed, h) for h in listener.hosts]
 
 

@@ -76,11 +76,12 @@ def _services_in_front(ctx: Analysis, workloads: list[Workload]) -> list[Service
     return found
 
 
-def _exposed(services: list[Service], workloads: list[Workload]) -> set[int]:
+def _exposed(services: list[Service], workloads: list[Workload]) -> set[int] | None:
     """Ports the Services reach the proxy on: `port` and numeric `targetPort`s.
 
     A named `targetPort` resolves through the pods' container ports, which the model keeps
-    without names: every container port of the workloads then counts as reachable.
+    without names: every container port of the workloads then counts as reachable, and
+    with no container port declared the answer is unknown (None).
     """
     ports: set[int] = set()
     named = False
@@ -90,11 +91,12 @@ def _exposed(services: list[Service], workloads: list[Workload]) -> set[int]:
             if isinstance(port.target_port, int):
                 ports.add(port.target_port)
             elif isinstance(port.target_port, str):
-                named = named or not port.target_port.isdigit()
-                if port.target_port.isdigit():
-                    ports.add(int(port.target_port))
+                named = True
     if named:
-        ports.update(p for w in workloads for c in w.containers for p in c.ports)
+        declared = {p for w in workloads for c in w.containers for p in c.ports}
+        if not declared:
+            return None
+        ports |= declared
     return ports
 
 
@@ -102,6 +104,8 @@ def _check(
     ctx: Analysis, gateway: Gateway, workloads: list[Workload], services: list[Service]
 ) -> Iterator[Finding]:
     exposed = _exposed(services, workloads)
+    if exposed is None:
+        return
     names = ", ".join(f"{s.name}.{s.namespace}" for s in services[:3]) + (
         ", ..." if len(services) > 3 else ""
     )

@@ -124,7 +124,7 @@ def _istio(
                 if not elsewhere and not close:
                     yield RULE.on(
                         where,
-                        f"credentialName {name!r} names Secret '{ns}/{name}'",
+                        f"credentialName {name!r} matches no Secret in namespace {ns!r}",
                         unresolved=True,
                     )
                     continue
@@ -133,7 +133,9 @@ def _istio(
                 if close:
                     message += f"; did you mean {close!r}?"
                 else:
-                    message += f"; it is in namespace {elsewhere[0]!r}, which the gateway does not read"
+                    message += (
+                        f"; it is in namespace {elsewhere[0]!r}, which the gateway does not read"
+                    )
                 yield RULE.on(where, message, related=_related(ctx, workloads, ns))
 
 
@@ -179,5 +181,7 @@ def _gateway_api(ctx: Analysis, gateway: Gateway, secrets: _Secrets) -> Iterator
                 )
             else:
                 yield RULE.on(
-                    where, f"certificateRef {name!r} names Secret '{ns}/{name}'", unresolved=True
+                    where,
+                    f"certificateRef {name!r} matches no Secret in namespace {ns!r}",
+                    unresolved=True,
                 )

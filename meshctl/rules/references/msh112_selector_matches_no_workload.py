@@ -135,9 +135,10 @@ def check(ctx: Analysis) -> Iterator[Finding]:
         selector = describe(item.labels)
         gateway = item.kind == "Gateway" or is_gateway_selector(item.labels)
         if gateway and not index.has_gateway_workloads(scope):
-            where = "" if scope is None else f" {where}"
             finding = RULE.on(
-                item.field, f"selector {selector} picks gateway workloads{where}", unresolved=True
+                item.field,
+                f"selector {selector} matches no gateway workload {where}",
+                unresolved=True,
             )
         else:
             finding = RULE.on(

@@ -7,10 +7,10 @@ certain; anything meshctl cannot decide (regexes other than identical ones, mixe
 case-sensitivity, inverted presence checks, gateway names it cannot resolve) is
 ``False``, so the rules built on it report no false positives.
 
->>> from meshctl.model.objects import MatchType, StringMatch
->>> string_covers(StringMatch(MatchType.PREFIX, "/api"), StringMatch(MatchType.EXACT, "/api/v1"), PATH)
+>>> from meshctl.model.objects import MatchType as T, StringMatch as S
+>>> string_covers(S(T.PREFIX, "/api"), S(T.EXACT, "/api/v1"), PATH)
 True
->>> string_covers(StringMatch(MatchType.REGEX, "/api/.*"), StringMatch(MatchType.EXACT, "/api/v1"), PATH)
+>>> string_covers(S(T.REGEX, "/api/.*"), S(T.EXACT, "/api/v1"), PATH)
 False
 
 How Istio applies a VirtualService (``route.BuildHTTPRoutesForVirtualService``): for
@@ -43,8 +43,8 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 def gateway_key(written: str, namespace: str) -> str:
     """Istio's ResolveGatewayName: ``name``, ``./name``, ``ns/name``, legacy ``name.ns[.svc...]``.
 
-    >>> gateway_key("bookinfo-gateway", "default"), gateway_key("./gw", "shop"), gateway_key("gw.ingress", "shop")
-    ('default/bookinfo-gateway', 'shop/gw', 'ingress/gw')
+    >>> [gateway_key(g, "shop") for g in ("gw", "./gw", "edge/gw", "gw.edge")]
+    ['shop/gw', 'shop/gw', 'edge/gw', 'edge/gw']
     """
     if written == MESH:
         return MESH
@@ -132,7 +132,8 @@ def string_covers(earlier: StringMatch, later: StringMatch, kind: str) -> bool:
         # every later header condition requires the header; Istio's query prefix and
         # present matches have no documented meaning, so they are not judged
         return kind != QUERY or later.type in (MatchType.EXACT, MatchType.REGEX)
-    if earlier.type is MatchType.REGEX or earlier.type is MatchType.PRESENT or later.type in (MatchType.REGEX, MatchType.PRESENT):
+    identical_only = (MatchType.REGEX, MatchType.PRESENT)
+    if earlier.type in identical_only or later.type in identical_only:
         return earlier.type is later.type and earlier.value == later.value
     if kind == QUERY and MatchType.PREFIX in (earlier.type, later.type):
         return False  # Istio does not support prefix query matches: unknown semantics
@@ -141,7 +142,9 @@ def string_covers(earlier: StringMatch, later: StringMatch, kind: str) -> bool:
     e_blind, l_blind = _case_blind(earlier), _case_blind(later)
     if l_blind and not e_blind:
         return False
-    e_value, l_value = (_lower(earlier.value), _lower(later.value)) if e_blind else (earlier.value, later.value)
+    e_value, l_value = earlier.value, later.value
+    if e_blind:
+        e_value, l_value = _lower(e_value), _lower(l_value)
     if earlier.type is MatchType.EXACT:
         return l_value == e_value
     return l_value.startswith(e_value)
@@ -156,7 +159,7 @@ def _positive(sm: StringMatch) -> StringMatch:
 
 
 def _implied(name: str, cond: StringMatch, later: Sequence[tuple[str, StringMatch]], kind: str) -> bool:
-    """Does the later match's set of conditions imply the earlier condition ``cond`` on ``name``?"""
+    """Do the later match's conditions imply the earlier condition ``cond`` on ``name``?"""
     same = [sm for n, sm in later if n == name]
     if not cond.invert:
         return any(string_covers(cond, sm, kind) for sm in same if not sm.invert)
@@ -201,7 +204,9 @@ def request_covers(earlier: RequestMatch, later: RequestMatch) -> bool:
     )
 
 
-def scope_covers(earlier: RequestMatch, later: RequestMatch, scope: Scope, at: str | None = None) -> bool:
+def scope_covers(
+    earlier: RequestMatch, later: RequestMatch, scope: Scope, at: str | None = None
+) -> bool:
     """Is the earlier match applied wherever the later one is (gateways, port, sources)?
 
     With ``at``, only the later match's application at that gateway is asked about.
@@ -227,7 +232,9 @@ def scope_covers(earlier: RequestMatch, later: RequestMatch, scope: Scope, at: s
     return True
 
 
-def match_covers(earlier: RequestMatch, later: RequestMatch, scope: Scope, at: str | None = None) -> bool:
+def match_covers(
+    earlier: RequestMatch, later: RequestMatch, scope: Scope, at: str | None = None
+) -> bool:
     """Does ``earlier`` take every request ``later`` would take, wherever ``later`` applies
     (or, with ``at``, where it applies at that gateway)?"""
     return request_covers(earlier, later) and scope_covers(earlier, later, scope, at)
@@ -312,27 +319,27 @@ def _shadows(route: Route) -> Shadows:
     return Shadows(tuple(unreachable), tuple(ineffective))
 
 
-def _http(rules: Iterable[RouteRule], scope: Scope, unreachable: list[Unreachable], ineffective: list[Cover]) -> None:
+def _http(
+    rules: Iterable[RouteRule], scope: Scope, unreachable: list[Unreachable], ineffective: list[Cover]
+) -> None:
     earlier = _Earlier()
     for rule in rules:
         own = rule.matches or (whole_rule(rule),)
         covers: list[Cover | None] = []
-        dead: list[bool] = []  # covered by an earlier rule, directly or through a dead sibling
-        for j, match in enumerate(own):
+        dead: dict[int, bool] = {}  # covered by an earlier rule, directly or via a dead sibling
+        before = _Earlier()  # the earlier matches of the same rule
+        for match in own:
             found = _covering(earlier.candidates(match), match, scope)
             if found:
                 covers.append(Cover(rule, match, *found[0], others=tuple(found[1:])))
-                dead.append(True)
-                continue
-            siblings = [i for i in range(j) if match_covers(own[i], match, scope)]
-            sibling = next((i for i in siblings if dead[i]), siblings[0] if siblings else None)
-            if sibling is None:
-                covers.append(None)
-                dead.append(False)
+                dead[id(match)] = True
             else:
-                covers.append(Cover(rule, match, rule, own[sibling]))
-                dead.append(dead[sibling])
-        if all(dead):
+                siblings = [m for _, m in before.candidates(match) if match_covers(m, match, scope)]
+                sibling = next((m for m in siblings if dead[id(m)]), siblings[0] if siblings else None)
+                covers.append(None if sibling is None else Cover(rule, match, rule, sibling))
+                dead[id(match)] = sibling is not None and dead[id(sibling)]
+            before.add(rule, match)
+        if all(dead.values()):
             unreachable.append(Unreachable(rule, tuple(c for c in covers if c is not None)))
         else:
             ineffective.extend(c for c in covers if c is not None)
@@ -344,27 +351,57 @@ def _http(rules: Iterable[RouteRule], scope: Scope, unreachable: list[Unreachabl
 Key = tuple[str, str, str, str]
 
 
-def _identity_conditions(match: RequestMatch) -> Iterator[Key]:
-    """The conditions only the very same condition satisfies: exact values and regexes
-    (other than `.*`). An earlier match with one of them can only cover a later match
-    that has it too."""
-    fields = [("method", "", match.method), ("authority", "", match.authority), ("scheme", "", match.scheme)]
-    fields += [("header", name, sm) for name, sm in match.headers]
-    fields += [("query", name, sm) for name, sm in match.query_params]
-    for label, name, sm in fields:
-        if sm is None or sm.invert or sm.type not in (MatchType.EXACT, MatchType.REGEX):
-            continue
-        kind = QUERY if label == "query" else CLAIM if name.startswith(CLAIM_PREFIX) else HEADER
-        if not accepts_everything(sm, kind):
-            yield (label, name, sm.type.value, sm.value)
+def _fields(match: RequestMatch) -> Iterator[tuple[str, str, StringMatch, str]]:
+    """The positive conditions besides the uri: (field, name, condition, kind), the ones
+    with many distinct values in practice first (matches are filed under the first)."""
+    for name, sm in match.headers:
+        if not sm.invert:
+            yield "header", name, sm, CLAIM if name.startswith(CLAIM_PREFIX) else HEADER
+    for name, sm in match.query_params:
+        yield "query", name, sm, QUERY
+    for label, sm in _pseudo_headers(match)[1:]:
+        if sm is not None and not sm.invert:
+            yield label, "", sm, HEADER
+
+
+def _required(match: RequestMatch) -> Iterator[Key]:
+    """Conditions a later match must share (or, for ``^``, extend) to be covered by ``match``."""
+    fields = list(_fields(match))
+    for label, name, sm, kind in fields:
+        if sm.type in (MatchType.EXACT, MatchType.REGEX) and not accepts_everything(sm, kind):
+            yield ("=", label, name, f"{sm.type.value}:{sm.value}")
+    for label, name, sm, kind in fields:
+        if sm.type is MatchType.PREFIX and kind != QUERY and not accepts_everything(sm, kind):
+            yield ("^", label, name, sm.value)
     if match.port is not None:
         yield ("port", "", "", str(match.port))
+    for key, value in sorted(match.source_labels.items()):
+        yield ("source", key, "", value)
+    if match.source_namespace is not None:
+        yield ("source-namespace", "", "", match.source_namespace)
+
+
+def _offered(match: RequestMatch) -> Iterator[Key]:
+    """Every key of ``_required`` an earlier match covering ``match`` could have filed under."""
+    for label, name, sm, kind in _fields(match):
+        if sm.type in (MatchType.EXACT, MatchType.REGEX):
+            yield ("=", label, name, f"{sm.type.value}:{sm.value}")
+        if sm.type in (MatchType.EXACT, MatchType.PREFIX) and kind != QUERY:
+            for end in range(len(sm.value) + 1):
+                yield ("^", label, name, sm.value[:end])
+    if match.port is not None:
+        yield ("port", "", "", str(match.port))
+    if not match.gateways:  # Istio ignores the sources of a match that names gateways
+        for key, value in match.source_labels.items():
+            yield ("source", key, "", value)
+        if match.source_namespace is not None:
+            yield ("source-namespace", "", "", match.source_namespace)
 
 
 class _Earlier:
-    """The matches of the earlier rules, filed by one identity condition and by uri, so that a
-    later match is compared only with those that could cover it: a route with hundreds of
-    paths or header values stays fast. Uri values are filed ASCII-lowercased
+    """The matches of the earlier rules, filed by one required condition and by uri, so
+    that a later match is compared only with those that could cover it: a route with
+    hundreds of paths or header values stays fast. Uri values are filed ASCII-lowercased
     (``ignoreUriCase``); the final word is always ``match_covers``."""
 
     def __init__(self) -> None:
@@ -372,13 +409,13 @@ class _Earlier:
         self.by_key: dict[Key | None, _ByPath] = defaultdict(_ByPath)
 
     def add(self, rule: RouteRule, match: RequestMatch) -> None:
-        self.by_key[next(_identity_conditions(match), None)].add(len(self.items), match)
+        self.by_key[next(_required(match), None)].add(len(self.items), match)
         self.items.append((rule, match))
 
     def candidates(self, match: RequestMatch) -> list[tuple[RouteRule, RequestMatch]]:
         """The earlier matches that may cover ``match``, in order."""
         found: list[int] = []
-        for key in (None, *set(_identity_conditions(match))):
+        for key in (None, *set(_offered(match))):
             if key in self.by_key:
                 found += self.by_key[key].candidates(match)
         return [self.items[i] for i in sorted(found)]
@@ -389,7 +426,7 @@ class _ByPath:
         self.anywhere: list[int] = []  # no uri, or one that accepts every path
         self.exact: dict[str, list[int]] = defaultdict(list)
         self.prefix: dict[str, list[int]] = defaultdict(list)
-        self.same: dict[tuple[str, str], list[int]] = defaultdict(list)  # regex, `{}`: identical only
+        self.same: dict[tuple[str, str], list[int]] = defaultdict(list)  # regex, `{}`: identical
 
     def add(self, index: int, match: RequestMatch) -> None:
         path = match.path
@@ -442,7 +479,8 @@ def _l4(rules: Iterable[RouteRule], unreachable: list[Unreachable]) -> None:
     for rule in rules:
         if catch_all is not None:
             everything = whole_rule(catch_all)
-            covers = tuple(Cover(rule, m, catch_all, everything) for m in rule.matches or (whole_rule(rule),))
+            own = rule.matches or (whole_rule(rule),)
+            covers = tuple(Cover(rule, m, catch_all, everything) for m in own)
             unreachable.append(Unreachable(rule, covers))
         elif not rule.matches:
             catch_all = rule
@@ -471,12 +509,20 @@ def _condition(sm: StringMatch) -> str:
 
 
 def describe(match: RequestMatch) -> str:
-    """The conditions of a match, as a short phrase: ``uri prefix '/api', header end-user exact 'jason'``."""
+    """The conditions of a match as a phrase: ``uri prefix '/api', header x-user exact 'jason'``."""
     return ", ".join(_conditions(match)) or "every request"
 
 
+def _pseudo_headers(match: RequestMatch) -> tuple[tuple[str, StringMatch | None], ...]:
+    """The uri, then the conditions Istio turns into pseudo-header matches."""
+    return (
+        ("uri", match.path), ("authority", match.authority),
+        ("method", match.method), ("scheme", match.scheme),
+    )
+
+
 def _conditions(match: RequestMatch) -> Iterator[str]:
-    for label, sm in (("uri", match.path), ("method", match.method), ("authority", match.authority), ("scheme", match.scheme)):
+    for label, sm in _pseudo_headers(match):
         if sm is not None:
             yield f"{label} {_condition(sm)}"
     for name, sm in match.headers:
@@ -494,10 +540,10 @@ def _conditions(match: RequestMatch) -> Iterator[str]:
 
 
 def scope_phrase(match: RequestMatch) -> str:
-    """Where a catch-all applies, when it does not apply everywhere: `` on gateway x, port 80``."""
+    """Where a catch-all applies, when not everywhere: `` (for gateway x; port 80)``."""
     parts = []
     if match.gateways:
-        parts.append(("gateway " if len(match.gateways) == 1 else "gateways ") + ", ".join(match.gateways))
+        parts.append(f"gateway{'s' if len(match.gateways) > 1 else ''} {', '.join(match.gateways)}")
     if match.port is not None:
         parts.append(f"port {match.port}")
     if match.source_labels or match.source_namespace is not None:

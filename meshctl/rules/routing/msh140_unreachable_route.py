@@ -67,7 +67,7 @@ def check(ctx: Analysis) -> Iterator[Finding]:
 
 
 def _finding(ctx: Analysis, dead: Unreachable) -> Finding:
-    label = rule_label(dead.rule)
+    label = f"{rule_label(dead.rule)} can never be reached"
     by = dead.by
     if all(takes_everything(m) for _, m in by):
         related = tuple(ctx.related(r.origin, f"the catch-all rule {rule_label(r)} is in") for r in dead.by_rules)
@@ -75,16 +75,17 @@ def _finding(ctx: Analysis, dead: Unreachable) -> Finding:
             rule, match = by[0]
             what = "has no match and takes" if not rule.matches else "matches"
             unit = "connection" if rule.protocol in ("tcp", "tls") else "request"
-            message = f"{label} can never be reached: {rule_label(rule)} before it {what} every {unit}{scope_phrase(match)}"
+            message = f"{label}: {rule_label(rule)} before it {what} every {unit}{scope_phrase(match)}"
         else:
             shown = ", ".join(f"{match_label(r, m)}{scope_phrase(m)}" for r, m in by)
-            message = f"{label} can never be reached: the matches before it take every request: {shown}"
+            message = f"{label}: the matches before it take every request: {shown}"
         return RULE.on(dead.rule.origin, message, related=related)
     taken = "; ".join(
-        f"{describe(c.match)} by "
-        + " and ".join(f"{match_label(r, m)} ({describe(m)})" for r, m in ((c.by_rule, c.by_match), *c.others))
+        f"{describe(c.match)} by " + " and ".join(
+            f"{match_label(r, m)} ({describe(m)})" for r, m in ((c.by_rule, c.by_match), *c.others)
+        )
         for c in dead.covers if c.by_rule is not dead.rule
     )
-    message = f"{label} can never be reached: every one of its matches is taken by an earlier rule: {taken}"
+    message = f"{label}: every one of its matches is taken by an earlier rule: {taken}"
     related = tuple(ctx.related(r.origin, f"{rule_label(r)}, which takes its traffic, is in") for r in dead.by_rules)
     return RULE.on(dead.rule.origin, message, related=related)

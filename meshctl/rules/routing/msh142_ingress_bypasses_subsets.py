@@ -5,7 +5,9 @@ A VirtualService bound only to the `mesh` gateway programs the sidecars; it does
 apply at an ingress gateway. When a gateway-bound VirtualService routes to the host
 without naming a subset, the gateway sends its requests to every pod of the host,
 so the version pinning, canary split or header routing the mesh VirtualService
-defines by subset does not apply to traffic that enters through the gateway.
+defines by subset does not apply to traffic that enters through the gateway. When
+every subset the mesh routes use selects every pod of the host (a single version
+deployed), the gateway reaches the same pods and nothing is reported.
 This is what `istioctl analyze` reports as IST0140 (IngressRouteRulesNotAffected).
 
 ## Example
@@ -43,6 +45,7 @@ from collections.abc import Iterator
 
 from meshctl.diagnostics import Finding, Severity
 from meshctl.model import hosts
+from meshctl.model.mesh import selects
 from meshctl.model.objects import Backend, Route, RouteRule
 from meshctl.rules.base import Rule
 from meshctl.rules.context import Analysis
@@ -50,7 +53,7 @@ from meshctl.rules.routing._subsumption import MESH
 
 RULE = Rule(
     "MSH142", "ingress-bypasses-subsets", Severity.WARNING, __doc__, istio_code="IST0140",
-    reads=frozenset({"routes"}),
+    reads=frozenset({"routes", "services", "workloads", "destination_policies"}),
 )
 
 Splits = dict[str, list[tuple[Route, Backend]]]
@@ -69,8 +72,24 @@ def check(ctx: Analysis) -> Iterator[Finding]:
                 continue
             for backend in rule.backends:
                 found = [(r, b) for r, b in splits.get(backend.fqdn, ()) if r is not route]
-                if backend.subset is None and found:
+                if backend.subset is None and found and not _same_pods(ctx, backend.fqdn, found):
                     yield _finding(ctx, backend, found)
+
+
+def _same_pods(ctx: Analysis, fqdn: str, found: list[tuple[Route, Backend]]) -> bool:
+    """Does every subset the mesh routes use select every pod of the host (bookinfo's
+    `productpage` has v1 only)? Then the gateway reaches the very same pods. Only said
+    when the Service, its pods and the subsets' DestinationRules are all known."""
+    mesh = ctx.mesh
+    pods = [w for service in mesh.services_for(fqdn) for w in mesh.workloads_of(service)]
+    if not pods:
+        return False
+    policies = mesh.policies_for(fqdn)
+    for name in {b.subset for _, b in found}:
+        defined = [s for p in policies for s in p.subsets if s.name == name]
+        if not defined or any(not selects(s.labels, w.labels) for s in defined for w in pods):
+            return False
+    return True
 
 
 def _mesh_subset_routes(routes: list[Route], domain: str) -> Splits:

@@ -138,38 +138,43 @@ def _claim(route: Route, scope: Scope, gateway: str) -> tuple[str, Origin] | Non
     return None
 
 
-def _check(ctx: Analysis, index: _Index, gateway: Gateway, claim: str, where: Origin) -> Iterator[Finding]:
+def _check(
+    ctx: Analysis, index: _Index, gateway: Gateway, claim: str, where: Origin
+) -> Iterator[Finding]:
     if not gateway.selector:
         return  # no selector: the gateway pods cannot be named
     root = ctx.mesh.mesh_config.root_namespace
-    shown = f"Gateway {gateway.name}.{gateway.namespace}"
-    selector = ", ".join(f"{k}={v}" for k, v in sorted(gateway.selector.items()))
+    shown = f"routes on {claim!r} at Gateway {gateway.name}.{gateway.namespace}"
     related = (ctx.related(gateway.origin, "the gateway is"),)
     pods = index.selected(gateway.selector)
     if not pods:
         if not index.may_apply(gateway.selector):
+            selector = ", ".join(f"{k}={v}" for k, v in sorted(gateway.selector.items()))
             yield RULE.on(
                 where,
-                f"routes on {claim!r} at {shown}, but no RequestAuthentication can select its pods ({selector}), "
-                "so the claims may never be set; the pods and their namespace are",
+                f"{shown}, but no RequestAuthentication can select its pods ({selector}), so the claims "
+                "may never be set; the pods and their namespace are",
                 related=related, unresolved=True,
             )
         return
     bare = [w for w in pods if index.applied(w, root) is None]
     if not bare:
         return
-    names = ", ".join(f"{w.kind} {w.name}.{w.namespace}" for w in bare[:SHOWN]) + (
-        f" and {len(bare) - SHOWN} more" if len(bare) > SHOWN else ""
-    )
-    namespaces = sorted({w.namespace for w in bare})
-    unresolved = ctx.outside_inputs(root) and root not in namespaces
+    names = ", ".join(f"{w.kind} {w.name}.{w.namespace}" for w in bare[:SHOWN])
+    if len(bare) > SHOWN:
+        names += f" and {len(bare) - SHOWN} more"
+    namespaces = ", ".join(repr(n) for n in sorted({w.namespace for w in bare}))
+    lacking = f"{shown}, but no RequestAuthentication with jwtRules applies to its pods ({names})"
+    related += (ctx.related(bare[0].origin, "the gateway pods are"),)
+    if ctx.outside_inputs(root) and all(w.namespace != root for w in bare):
+        message = (
+            f"{lacking}: none in namespace {namespaces} selects them; unless a RequestAuthentication without "
+            f"selector in the root namespace {root!r} applies, the claims are never set, and that namespace is"
+        )
+        yield RULE.on(where, message, related=related, unresolved=True)
+        return
     message = (
-        f"routes on {claim!r} at {shown}, but no RequestAuthentication with jwtRules applies to its pods "
-        f"({names}): none in namespace {', '.join(repr(n) for n in namespaces)} selects them"
-        f"{'' if unresolved else f' and none without selector is in the root namespace {root!r}'}, "
-        "so the claims are never set and the match never matches"
+        f"{lacking}: none in namespace {namespaces} selects them and none without selector is in the "
+        f"root namespace {root!r}, so the claims are never set and the match never matches"
     )
-    if unresolved:
-        message += f" (a mesh-wide policy in {root!r}, outside the inputs, would fix it)"
-    yield RULE.on(where, message, related=(*related, ctx.related(bare[0].origin, "the gateway pods are")),
-                  unresolved=unresolved)
+    yield RULE.on(where, message, related=related)
