@@ -1,4 +1,4 @@
-"""Two subsets of one host select the same pods, or one DestinationRule repeats a subset name.
+"""Two subsets of one host select the same pods.
 
 ## Why it matters
 A subset is the set of the host's pods whose labels match the subset's labels. When one
@@ -12,8 +12,8 @@ subset's labels contain the other's (every pod of the narrower subset is also in
 wider one). Subsets whose labels add nothing to the Service's selector are meant to
 cover every pod and are not reported.
 
-A subset name used twice in one DestinationRule is rejected by Istio's validation
-("duplicate subset names"). The same name in two merged DestinationRules is
+A subset name used twice in one DestinationRule is `duplicate-subset-name` (MSH032),
+which Istio's validation rejects; the same name in two merged DestinationRules is
 `conflicting-destination-rules` (MSH127).
 
 ## Example
@@ -31,8 +31,7 @@ spec:
 ```
 
 ## Fix
-Give each subset a label that only its pods carry (`track: stable` and `track: canary`),
-and rename duplicate subsets.
+Give each subset a label that only its pods carry (`track: stable` and `track: canary`).
 """
 
 from __future__ import annotations
@@ -59,28 +58,11 @@ Member = tuple[DestinationPolicy, Subset]
 def check(ctx: Analysis) -> Iterator[Finding]:
     workloads: WorkloadIndex | None = None
     for group in same_host(ctx.mesh):
-        for policy in group:
-            yield from _duplicate_names(policy)
         for policies in merged(group):
             members = [(p, s) for p in policies for s in p.subsets]
             if len(members) > 1:
                 workloads = workloads or WorkloadIndex(ctx.mesh)
                 yield from _overlaps(ctx, workloads, members)
-
-
-def _duplicate_names(policy: DestinationPolicy) -> Iterator[Finding]:
-    first: dict[str, int] = {}
-    for i, subset in enumerate(policy.subsets):
-        if not subset.name:
-            continue
-        if subset.name in first:
-            yield RULE.on(
-                subset.origin.at("name"),
-                f"subset name {subset.name!r} is used twice in this DestinationRule (also "
-                f"subsets[{first[subset.name]}]); Istio rejects duplicate subset names",
-            )
-        else:
-            first[subset.name] = i
 
 
 def _overlaps(
