@@ -43,12 +43,18 @@ class RunResult:
     suppressed: int = 0
     notes: list[str] = field(default_factory=list)
     texts: dict[str, str] = field(default_factory=dict)  # every input read, for source lines
+    _lines: dict[str, list[str]] = field(default_factory=dict, repr=False)
     docs: list[SourceDoc] = field(default_factory=list)
     lowerable: list[SourceDoc] = field(default_factory=list)  # checked, with sound types
 
     def source_lines(self, file: str) -> list[str] | None:
-        text = self.texts.get(file)
-        return text.splitlines() if text is not None else None
+        lines = self._lines.get(file)
+        if lines is None:
+            text = self.texts.get(file)
+            if text is None:
+                return None
+            lines = self._lines[file] = text.splitlines()
+        return lines
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)

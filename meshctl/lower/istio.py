@@ -71,12 +71,16 @@ def string_match(value: Any, *, invert: bool = False, ignore_case: bool = False)
     return None
 
 
-def _named_matches(doc: SourceDoc, value: Any, *, invert: bool = False) -> tuple[tuple[str, StringMatch], ...]:
+def _named_matches(
+    doc: SourceDoc, value: Any, *, invert: bool = False, headers: bool = True
+) -> tuple[tuple[str, StringMatch], ...]:
+    """Header names are case-insensitive (lower-cased); query parameters and JWT claims are not."""
     out = []
     for name, match in dct(value).items():
         sm = string_match(match, invert=invert)
         if sm is not None:
-            out.append((str(name).lower(), sm))
+            key = str(name)
+            out.append((key.lower() if headers and not key.startswith(JWT_CLAIM_PREFIX) else key, sm))
     return tuple(sorted(out, key=lambda item: item[0]))
 
 
@@ -88,7 +92,7 @@ def _request_match(doc: SourceDoc, m: dict[str, Any], path: Path) -> RequestMatc
         authority=string_match(m.get("authority")),
         scheme=string_match(m.get("scheme")),
         headers=_named_matches(doc, m.get("headers")) + _named_matches(doc, m.get("withoutHeaders"), invert=True),
-        query_params=_named_matches(doc, m.get("queryParams")),
+        query_params=_named_matches(doc, m.get("queryParams"), headers=False),
         port=integer(m.get("port")),
         source_labels=labels(m.get("sourceLabels")),
         source_namespace=text(m.get("sourceNamespace")),
@@ -171,6 +175,7 @@ def _l4_rule(doc: SourceDoc, ctx: Lowering, ns: str, kind: str, i: int, rule: di
                 port=integer(m.get("port")), source_labels=labels(m.get("sourceLabels")),
                 source_namespace=text(m.get("sourceNamespace")), gateways=texts(m.get("gateways")),
                 origin=origin(doc, *path, "match", j),
+                sni_hosts=texts(m.get("sniHosts")), destination_subnets=texts(m.get("destinationSubnets")),
             )
         )
     return RouteRule(
@@ -226,7 +231,7 @@ def _tls(value: Any, where: Origin) -> TLSSettings | None:
         return None
     return TLSSettings(
         mode=text(value.get("mode")) or "DISABLE",
-        has_ca=bool(value.get("caCertificates")) or bool(value.get("credentialName")) or bool(value.get("caCrl")),
+        has_ca=bool(value.get("caCertificates")) or bool(value.get("credentialName")),
         insecure_skip_verify=value.get("insecureSkipVerify") is True,
         credential_name=text(value.get("credentialName")),
         origin=where,

@@ -39,15 +39,25 @@ _APP_PROTOCOLS = {
 }
 
 
-def port_protocol(name: str | None, app_protocol: str | None, l4: str) -> Protocol:
-    """The protocol Istio infers for a Service port: appProtocol, then the name's prefix."""
+# Server-first protocols Istio never sniffs: SMTP, DNS, MySQL, MongoDB.
+_TCP_PORTS = frozenset({25, 53, 3306, 27017})
+
+
+def port_protocol(name: str | None, app_protocol: str | None, l4: str, number: int | None = None) -> Protocol:
+    """The protocol Istio infers for a Service port: appProtocol, then the name's prefix,
+    then the well-known server-first ports; otherwise Istio sniffs it (UNKNOWN)."""
     if l4 == "UDP":
         return Protocol.UDP
     if app_protocol:
-        return _APP_PROTOCOLS.get(app_protocol.lower(), Protocol.UNKNOWN)
+        found = _APP_PROTOCOLS.get(app_protocol.lower()) or _APP_PROTOCOLS.get(app_protocol.lower().split("-", 1)[0])
+        if found is not None:
+            return found
     if name:
-        prefix = name.lower().split("-", 1)[0]
-        return _APP_PROTOCOLS.get(prefix, Protocol.UNKNOWN)
+        found = _APP_PROTOCOLS.get(name.lower().split("-", 1)[0])
+        if found is not None:
+            return found
+    if number in _TCP_PORTS:
+        return Protocol.TCP
     return Protocol.UNKNOWN
 
 
@@ -74,7 +84,7 @@ def lower_service(doc: SourceDoc, ctx: Lowering) -> None:
             ServicePort(
                 name=name, port=number,
                 target_port=target if isinstance(target, (int, str)) and not isinstance(target, bool) else None,
-                protocol=l4, app_protocol=app, mesh_protocol=port_protocol(name, app, l4),
+                protocol=l4, app_protocol=app, mesh_protocol=port_protocol(name, app, l4, number),
                 origin=origin(doc, "spec", "ports", i),
             )
         )
@@ -135,6 +145,7 @@ def _workload(
             run_as_user=integer(dct(pod_spec.get("securityContext")).get("runAsUser")),
             has_istio_proxy="istio-proxy" in names, has_linkerd_proxy="linkerd-proxy" in names,
             replicas=replicas, pod_ip=text(status.get("podIP")), ready=ready, origin=origin(doc),
+            host_network=pod_spec.get("hostNetwork") is True,
         )
     )
 

@@ -35,12 +35,13 @@ def load_mesh_config(path: Path) -> MeshConfig:
         data = {}
     if not isinstance(data, dict):
         raise UsageError(f"{path}: the mesh config must be a mapping (Istio MeshConfig)")
-    return mesh_config(data)
+    return mesh_config(data, str(path))
 
 
-def mesh_config(data: dict[str, Any]) -> MeshConfig:
+def mesh_config(data: dict[str, Any], source: str | None = None) -> MeshConfig:
     defaults = MeshConfig()
     providers = dct(data.get("defaultProviders"))
+    metadata = dct(dct(data.get("defaultConfig")).get("proxyMetadata"))
     return MeshConfig(
         root_namespace=text(data.get("rootNamespace")) or defaults.root_namespace,
         trust_domain=text(data.get("trustDomain")) or defaults.trust_domain,
@@ -51,4 +52,6 @@ def mesh_config(data: dict[str, Any]) -> MeshConfig:
         ingress_selector=text(data.get("ingressSelector")) or defaults.ingress_selector,
         ingress_class=text(data.get("ingressClass")) or defaults.ingress_class,
         outbound_traffic_policy=text(dct(data.get("outboundTrafficPolicy")).get("mode")) or defaults.outbound_traffic_policy,
+        dns_auto_allocate=str(metadata.get("ISTIO_META_DNS_AUTO_ALLOCATE", "")).lower() == "true",
+        source=source,
     )

@@ -8,7 +8,7 @@ Gateway or a Gateway API Gateway; a *TrafficPolicy* is what a DestinationRule sa
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from meshctl.model.origin import Origin
 
@@ -117,6 +117,7 @@ class Workload:
     pod_ip: str | None
     ready: bool | None
     origin: Origin
+    host_network: bool = False
 
     @property
     def is_pod(self) -> bool:
@@ -191,6 +192,8 @@ class RequestMatch:
     source_namespace: str | None
     gateways: tuple[str, ...]
     origin: Origin
+    sni_hosts: tuple[str, ...] = ()  # tls matches
+    destination_subnets: tuple[str, ...] = ()  # tcp and tls matches
 
     @property
     def is_catch_all(self) -> bool:
@@ -209,6 +212,8 @@ class RequestMatch:
             and not self.source_labels
             and self.source_namespace is None
             and not self.gateways
+            and not self.sni_hosts
+            and not self.destination_subnets
         )
 
 
@@ -657,4 +662,5 @@ class MeshConfig:
     ingress_selector: str = "ingressgateway"
     ingress_class: str = "istio"
     outbound_traffic_policy: str = "ALLOW_ANY"
-    origin: Origin | None = field(default=None, compare=False)
+    dns_auto_allocate: bool = False  # proxyMetadata ISTIO_META_DNS_AUTO_ALLOCATE
+    source: str | None = None  # the --mesh-config file; None when Istio's defaults are assumed

@@ -127,19 +127,23 @@ class _KnownHosts:
                     f"; a short host is expanded in the rule's namespace {policy.namespace!r}: "
                     f"did you mean {elsewhere[0]!r}?"
                 )
-        close = difflib.get_close_matches(host, self._candidates(host), n=1, cutoff=0.8)
+        close = self._close(host)
         if close:
-            return f"; did you mean {close[0]!r}?"
+            return f"; did you mean {close!r}?"
         if not host.endswith(domain):
             return "; an external host needs a ServiceEntry"
         return ""
 
-    def _candidates(self, host: str) -> list[str]:
-        """The hosts a typo of ``host`` would come from: its namespace's, or its domain's."""
+    def _close(self, host: str) -> str | None:
+        """A known host ``host`` may be a typo of: in its namespace, or in its domain."""
         service = hosts.split_service_fqdn(host, self.mesh.domain)
         if service is not None:
-            return sorted(s.fqdn for s in self.mesh.services_in(service[1]))
-        return self._entry_hosts.get(_domain(host), [])
+            names = {s.name: s.fqdn for s in self.mesh.services_in(service[1])}
+            close = difflib.get_close_matches(service[0], sorted(names), n=1, cutoff=0.8)
+            return names[close[0]] if close else None
+        candidates = self._entry_hosts.get(_domain(host), [])
+        close = difflib.get_close_matches(host, candidates, n=1, cutoff=0.8)
+        return close[0] if close else None
 
     @cached_property
     def _all(self) -> list[str]:

@@ -71,14 +71,8 @@ class Scope:
             return cls(route.namespace, None)
         if not route.parents:
             return cls(route.namespace, frozenset({MESH}))
-        keys = set()
-        for parent in route.parents:
-            if parent.kind == MESH:
-                keys.add(MESH)
-            elif parent.namespace in (".", "", route.namespace):
-                keys.add(gateway_key(parent.name, route.namespace))
-            else:
-                keys.add(f"{parent.namespace}/{parent.name}")
+        # the lowering resolves `spec.gateways` as Istio does; match gateways are kept as written
+        keys = {MESH if p.kind == MESH else f"{p.namespace or route.namespace}/{p.name}" for p in route.parents}
         return cls(route.namespace, frozenset(keys))
 
     def contexts(self, match: RequestMatch) -> frozenset[str] | None:

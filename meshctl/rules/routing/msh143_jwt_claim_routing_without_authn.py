@@ -48,7 +48,7 @@ from meshctl.model.objects import Gateway, ParentRef, RequestAuthentication, Rou
 from meshctl.model.origin import Origin
 from meshctl.rules.base import Rule
 from meshctl.rules.context import Analysis
-from meshctl.rules.routing._subsumption import CLAIM_PREFIX, MESH, Scope, gateway_key
+from meshctl.rules.routing._subsumption import CLAIM_PREFIX, MESH, Scope
 
 RULE = Rule(
     "MSH143", "jwt-claim-routing-without-authn", Severity.ERROR, __doc__, istio_code="IST0149",
@@ -111,16 +111,9 @@ class _Index:
 
 
 def _gateway(mesh: MeshModel, route: Route, parent: ParentRef) -> Gateway | None:
-    namespace = route.namespace if parent.namespace in (".", "") else parent.namespace
-    readings = [(namespace, parent.name)]
-    if "." in parent.name and namespace == route.namespace:  # legacy `name.namespace[.svc...]`
-        ns, _, name = gateway_key(parent.name, namespace).partition("/")
-        readings.insert(0, (ns, name))
-    for ns, name in readings:
-        found = [g for g in mesh.gateways_named(ns, name) if g.source_kind == "IstioGateway"]
-        if found:
-            return found[0]
-    return None
+    """The Istio Gateway a `spec.gateways` entry names (the lowering resolved the name)."""
+    found = mesh.gateways_named(parent.namespace or route.namespace, parent.name)
+    return next((g for g in found if g.source_kind == "IstioGateway"), None)
 
 
 def _claim(route: Route, scope: Scope, gateway: str) -> tuple[str, Origin] | None:
