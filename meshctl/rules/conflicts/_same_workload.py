@@ -204,13 +204,14 @@ def conflicts(groups: Iterable[Group[T]], *, unresolved: bool) -> Iterator[Confl
     items: dict[int, T] = {}
     rivals: dict[int, dict[tuple[str, str], tuple[T, dict[int, Workload]]]] = {}
     for group in groups:
-        for member in group.members:
+        keyed = [(identity(m), m) for m in group.members]
+        for key, member in keyed:
             items.setdefault(id(member), member)
             mine = rivals.setdefault(id(member), {})
-            for other in group.members:
-                if identity(other) == identity(member):
+            for other_key, other in keyed:
+                if other_key == key:
                     continue
-                _, workloads = mine.setdefault(identity(other), (other, {}))
+                _, workloads = mine.setdefault(other_key, (other, {}))
                 for w in group.workloads:
                     workloads.setdefault(id(w), w)
     for key, member in items.items():

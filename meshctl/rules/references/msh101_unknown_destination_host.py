@@ -22,8 +22,9 @@ spec:
 ## Fix
 Correct the host, write the full name (`ratings.prod.svc.cluster.local`) for a
 Service in another namespace, or add a ServiceEntry for an external host. A host in
-a namespace none of the inputs describe is reported as unresolved (info) unless
-`--closed-world` is given.
+a namespace none of the inputs describe, and the Services of Istio's installation in
+the root namespace (istiod, the default ingress, egress and east-west gateways), are
+reported as unresolved (info) unless `--closed-world` is given.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def _check(ctx: Analysis, route: Route, backend: Backend, role: str) -> Iterator
         return
     service = hosts.split_service_fqdn(host, mesh.domain)
     shown = f"{backend.host!r}" + (f" ({host})" if host != backend.host else "")
-    if service is not None and ctx.outside_inputs(service[1]):
+    if service is not None and (ctx.outside_inputs(service[1]) or _control_plane(ctx, *service)):
         yield RULE.on(
             backend.host_origin, f"{role} host {shown} is in namespace {service[1]!r}", unresolved=True
         )
@@ -75,6 +76,18 @@ def _check(ctx: Analysis, route: Route, backend: Backend, role: str) -> Iterator
     elif service is None and "." in backend.host and not backend.host.endswith(mesh.domain):
         message += "; an external host needs a ServiceEntry"
     yield RULE.on(backend.host_origin, message)
+
+
+CONTROL_PLANE = ("istiod", "istio-ingressgateway", "istio-egressgateway", "istio-eastwestgateway")
+
+
+def _control_plane(ctx: Analysis, name: str, namespace: str) -> bool:
+    """istiod and the default gateways in the root namespace come with the installation."""
+    return (
+        not ctx.closed_world
+        and namespace == ctx.mesh.mesh_config.root_namespace
+        and any(name == n or name.startswith(n + "-") for n in CONTROL_PLANE)
+    )
 
 
 def _declared(ctx: Analysis, route: Route, host: str) -> bool:
