@@ -214,9 +214,9 @@ def conflicts(groups: Iterable[Group[T]], *, unresolved: bool) -> Iterator[Confl
                 _, workloads = mine.setdefault(other_key, (other, {}))
                 for w in group.workloads:
                     workloads.setdefault(id(w), w)
-    for key, member in items.items():
-        if rivals[key]:
-            found = rivals[key].values()
+    for position, member in items.items():
+        if rivals[position]:
+            found = rivals[position].values()
             yield Conflict(
                 member,
                 tuple(o for o, _ in found),
