@@ -75,7 +75,7 @@ class Maturity(enum.Enum):
     STABLE = "stable"
 
 
-Check = Callable[[str], "str | None"]  # a value -> why it is invalid, or None
+Check = Callable[[str], str | None]  # a value -> why it is invalid, or None
 
 
 @dataclass(frozen=True)
@@ -273,7 +273,7 @@ def histogram_buckets(value: str) -> str | None:
 def proxy_config(value: str) -> str | None:
     """A ProxyConfig in YAML or JSON (a mapping)."""
     try:
-        data = yaml.safe_load(value)
+        data = yaml.load(value, Loader=yaml.CSafeLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem", None) or "does not parse"
         return f"not valid YAML or JSON ({mark})"

@@ -3,7 +3,8 @@
 Istio does not merge every DestinationRule that names a host. For a client proxy in
 namespace ``C`` and a host defined in namespace ``S`` it looks, in order, at:
 
-1. the rules in ``C`` exported to ``C``;
+1. the rules in ``C`` exported to ``C`` (when ``C`` is the root namespace, only the rules
+   it keeps to itself: a gateway there is not hidden from ``S``'s rules by a mesh-wide one);
 2. the rules in ``S`` exported to ``C``;
 3. the rules in the root namespace (``istio-system``) exported to ``C``;
 
@@ -66,8 +67,11 @@ class RuleIndex:
 
     def applied(self, client: str, fqdn: str, host_namespaces: Iterable[str]) -> Applied | None:
         """The rules applied to ``fqdn`` from ``client``; None when no rule applies."""
-        for namespace in dict.fromkeys((client, *sorted(host_namespaces), self.root)):
-            rules = self._in_namespace(namespace, client, fqdn)
+        steps = [(client, client == self.root)]
+        steps += [(ns, False) for ns in sorted(host_namespaces) if ns != client]
+        steps.append((self.root, False))
+        for namespace, private_only in steps:
+            rules = self._in_namespace(namespace, client, fqdn, private_only)
             if rules:
                 return Applied(client, tuple(rules))
         return None
@@ -78,19 +82,22 @@ class RuleIndex:
         found += [p for p in self._all_wildcards if hosts.matches(p.fqdn, fqdn)]
         return found
 
-    def _in_namespace(self, namespace: str, client: str, fqdn: str) -> list[DestinationPolicy]:
-        exact = [
-            p for p in self._exact.get((namespace, fqdn), [])
-            if hosts.visible(p.export_to, p.namespace, client)
-        ]
+    def _in_namespace(
+        self, namespace: str, client: str, fqdn: str, private_only: bool
+    ) -> list[DestinationPolicy]:
+        """The most specific rules of ``namespace`` for ``fqdn`` that ``client`` sees."""
+
+        def seen(policy: DestinationPolicy) -> bool:
+            if private_only and (not policy.export_to or "*" in policy.export_to):
+                return False
+            return hosts.visible(policy.export_to, policy.namespace, client)
+
+        exact = [p for p in self._exact.get((namespace, fqdn), []) if seen(p)]
         if exact:
             return exact
-        best: list[DestinationPolicy] = []
         patterns = sorted(self._wildcard.get(namespace, {}).items(), key=lambda kv: -len(kv[0]))
         for pattern, policies in patterns:
-            if not hosts.matches(pattern, fqdn):
-                continue
-            best = [p for p in policies if hosts.visible(p.export_to, p.namespace, client)]
+            best = [p for p in policies if seen(p)] if hosts.matches(pattern, fqdn) else []
             if best:
-                break
-        return best
+                return best
+        return []

@@ -69,13 +69,24 @@ def _check(ctx: Analysis, route: Route, backend: Backend, role: str) -> Iterator
         )
         return
     message = f"{role} host {shown} matches no Service or ServiceEntry"
-    known = [s.fqdn for s in mesh.services] + [h for e in mesh.service_entries for h in e.hosts]
-    close = difflib.get_close_matches(host, known, n=1, cutoff=0.8)
+    close = difflib.get_close_matches(host, _candidates(ctx, route, host, service), n=1, cutoff=0.8)
     if close:
         message += f"; did you mean {close[0]!r}?"
     elif service is None and "." in backend.host and not backend.host.endswith(mesh.domain):
         message += "; an external host needs a ServiceEntry"
     yield RULE.on(backend.host_origin, message)
+
+
+def _candidates(ctx: Analysis, route: Route, host: str, service: tuple[str, str] | None) -> list[str]:
+    """Hosts worth suggesting: Services of the namespace meant, ServiceEntry hosts of the domain.
+
+    Never the whole mesh: on a large mesh with many bad hosts that would be quadratic.
+    """
+    namespace = service[1] if service is not None else route.namespace
+    found = [s.fqdn for s in ctx.mesh.services_in(namespace)]
+    domain = host.split(".", 1)[-1]
+    found += [h for e in ctx.mesh.service_entries for h in e.hosts if h.split(".", 1)[-1] == domain]
+    return found
 
 
 CONTROL_PLANE = ("istiod", "istio-ingressgateway", "istio-egressgateway", "istio-eastwestgateway")

@@ -25,7 +25,8 @@ spec:
 ## Fix
 Write the full name of the Service (`reviews.bookinfo.svc.cluster.local`), correct the
 host, or add a ServiceEntry for an external host. A host in a namespace none of the
-inputs describe is reported as unresolved (info) unless `--closed-world` is given.
+inputs describe, a `kube-system` Service, and istiod or the default gateways in the root
+namespace are reported as unresolved (info) unless `--closed-world` is given.
 """
 
 from __future__ import annotations
@@ -46,18 +47,16 @@ RULE = Rule(
     reads=frozenset({"destination_policies", "services", "service_entries"}),
 )
 
-# Services every Istio install has in the root namespace, rarely among the inputs.
-CONTROL_PLANE = ("istiod", "istio-egressgateway", "istio-eastwestgateway")
+# Services every Istio installation has in the root namespace, rarely among the inputs.
+CONTROL_PLANE = ("istiod", "istio-ingressgateway", "istio-egressgateway", "istio-eastwestgateway")
 
 
 @RULE.analysis
 def check(ctx: Analysis) -> Iterator[Finding]:
     known = _KnownHosts(ctx.mesh)
     for policy in ctx.mesh.destination_policies:
-        host = policy.fqdn
-        if not host or known.covers(host) or _well_known(ctx.mesh, host):
-            continue
-        yield _finding(ctx, known, policy)
+        if policy.fqdn and not known.covers(policy.fqdn):
+            yield _finding(ctx, known, policy)
 
 
 def _finding(ctx: Analysis, known: _KnownHosts, policy: DestinationPolicy) -> Finding:
@@ -65,7 +64,7 @@ def _finding(ctx: Analysis, known: _KnownHosts, policy: DestinationPolicy) -> Fi
     where = policy.origin.at("spec", "host")
     shown = f"{policy.host!r}" + (f" ({host})" if host != policy.host else "")
     namespace = _namespace_of(host, ctx.mesh.domain)
-    if namespace is not None and ctx.outside_inputs(namespace):
+    if namespace is not None and (ctx.outside_inputs(namespace) or _installed(ctx, host)):
         return RULE.on(where, f"host {shown} is in namespace {namespace!r}", unresolved=True)
     message = f"host {shown} matches no Service or ServiceEntry, so this rule applies to nothing"
     message += known.hint(policy)
@@ -81,17 +80,15 @@ def _namespace_of(host: str, domain: str) -> str | None:
     return None if found is None or found[1] == "*" else found[1]
 
 
-def _well_known(mesh: MeshModel, host: str) -> bool:
-    """kube-system Services and the control plane's own Services in the root namespace."""
-    found = hosts.split_service_fqdn(host, mesh.domain)
-    if found is None:
+def _installed(ctx: Analysis, host: str) -> bool:
+    """kube-system's Services, and istiod and the default gateways in the root namespace."""
+    found = hosts.split_service_fqdn(host, ctx.mesh.domain)
+    if found is None or ctx.closed_world:
         return False
     name, namespace = found
-    if namespace == "kube-system":
-        return True
-    config = mesh.mesh_config
-    return namespace == config.root_namespace and (
-        name == config.ingress_service or name in CONTROL_PLANE or name.startswith("istiod-")
+    config = ctx.mesh.mesh_config
+    return namespace == "kube-system" or namespace == config.root_namespace and any(
+        name == n or name.startswith(n + "-") for n in (*CONTROL_PLANE, config.ingress_service)
     )
 
 

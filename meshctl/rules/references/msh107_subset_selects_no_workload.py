@@ -11,12 +11,17 @@ meshctl reads the pod templates of Deployments, StatefulSets, DaemonSets, Replic
 Jobs and CronJobs, Pods and WorkloadEntries, and the endpoints of ServiceEntries, and
 only judges a subset when the Service's workloads are among the inputs. Labels the
 platform adds at run time (`topology.kubernetes.io/*`, `topology.istio.io/*`,
-`kubernetes.io/hostname`, `security.istio.io/tlsMode`, `service.istio.io/*`) are not
-held against a subset. This is IST0173 (DestinationRuleSubsetNotSelectPods), which
-Istio raises as an error because it looks at running pods; meshctl says *warning*
-because it sees manifests: the workload that carries the labels may be rolled out from
-files that are not among the inputs, or be created by a controller it does not read
-(an Argo Rollout, a Knative Service).
+`kubernetes.io/hostname`, `security.istio.io/tlsMode`, `service.istio.io/*`, and the
+controllers' `pod-template-hash`, `controller-revision-hash`,
+`rollouts-pod-template-hash`, ...) are not held against a subset.
+
+This is IST0173 (DestinationRuleSubsetNotSelectPods), which Istio raises as an error
+because it looks at running pods. meshctl says *warning* because it sees manifests: the
+workload that carries the labels may be rolled out from files that are not among the
+inputs, or be created by a controller it does not read (an Argo Rollout, a Knative
+Service). A subset that no VirtualService routes to is often prepared ahead of a
+rollout and is dead configuration at worst: it is reported as unresolved (info) unless
+`--closed-world` is given.
 
 ## Example
 ```yaml
@@ -38,41 +43,69 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from meshctl.diagnostics import Finding, Severity
+from meshctl.diagnostics import Finding, Related, Severity
 from meshctl.model import hosts
-from meshctl.model.objects import DestinationPolicy, Subset
+from meshctl.model.objects import DestinationPolicy, Route, Subset
 from meshctl.model.origin import Origin
 from meshctl.rules.base import Rule
 from meshctl.rules.context import Analysis
+from meshctl.rules.references._destinations import destinations
 
 RULE = Rule(
     "MSH107", "subset-selects-no-workload", Severity.WARNING, __doc__, istio_code="IST0173",
-    reads=frozenset({"destination_policies", "services", "workloads", "service_entries"}),
+    reads=frozenset({"destination_policies", "services", "workloads", "service_entries", "routes"}),
 )
 
 Labels = dict[str, str]
 
-# Labels a pod gets at run time from its node, the injector or the mesh, not from its manifest.
+# Labels a pod gets at run time, not from its manifest: from its node, the injector or the
+# mesh, and from its controller (ReplicaSet, StatefulSet, Job, Argo Rollouts).
 RUNTIME_PREFIXES = (
     "topology.kubernetes.io/", "topology.istio.io/", "failure-domain.beta.kubernetes.io/",
     "service.istio.io/",
 )
-RUNTIME_KEYS = frozenset({"kubernetes.io/hostname", "security.istio.io/tlsMode", "istio-locality"})
+RUNTIME_KEYS = frozenset({
+    "kubernetes.io/hostname", "security.istio.io/tlsMode", "istio-locality",
+    "pod-template-hash", "controller-revision-hash", "rollouts-pod-template-hash",
+    "statefulset.kubernetes.io/pod-name", "apps.kubernetes.io/pod-index",
+    "controller-uid", "job-name", "batch.kubernetes.io/controller-uid",
+    "batch.kubernetes.io/job-name",
+})
 
 
 @RULE.analysis
 def check(ctx: Analysis) -> Iterator[Finding]:
+    used = _routed_subsets(ctx)
     for policy in ctx.mesh.destination_policies:
         if not policy.subsets or not policy.fqdn or "*" in policy.fqdn:
             continue
         for owner, where, pods in _endpoints(ctx, policy):
             for subset in policy.subsets:
                 wanted = _declared(subset.labels)
-                if wanted and not any(_has(labels, wanted) for labels in pods):
-                    yield RULE.on(
-                        subset.origin.at("labels"), _message(owner, subset, wanted, pods),
-                        related=(ctx.related(where, "the host is defined by"),),
-                    )
+                if not wanted or any(_has(labels, wanted) for labels in pods):
+                    continue
+                message = _message(owner, subset, wanted, pods)
+                related: tuple[Related, ...] = (ctx.related(where, "the host is defined by"),)
+                route = used.get((policy.fqdn, subset.name))
+                if route is None:
+                    # a subset prepared for a rollout: only dead config until a route uses it
+                    message += "; no VirtualService routes to it yet"
+                else:
+                    routed = f"{route.name}.{route.namespace}"
+                    message += f"; VirtualService {routed} routes to it (503 UH)"
+                    related += (ctx.related(route.origin, "routed to by"),)
+                yield RULE.on(
+                    subset.origin.at("labels"), message, related=related, unresolved=route is None
+                )
+
+
+def _routed_subsets(ctx: Analysis) -> dict[tuple[str, str], Route]:
+    """(host FQDN, subset) -> the first VirtualService that routes or mirrors to it."""
+    used: dict[tuple[str, str], Route] = {}
+    for route, backend, _ in destinations(ctx.mesh):
+        if backend.subset:
+            used.setdefault((backend.fqdn, backend.subset), route)
+    return used
 
 
 def _endpoints(
@@ -81,13 +114,11 @@ def _endpoints(
     """("workload of cart", its origin, label sets of its endpoints), when they are known."""
     mesh = ctx.mesh
     services = mesh.services_for(policy.fqdn)
-    for service in services:
-        if not service.selector:
-            continue  # no selector: endpoints are managed by hand
-        pods = [w.labels for w in mesh.workloads_of(service)]
-        if pods:
-            yield f"workload of {service.name}", service.origin, pods
     if services:
+        # a Service without a selector has hand-made endpoints: nothing to judge
+        pods = [w.labels for s in services if s.selector for w in mesh.workloads_of(s)]
+        if pods:
+            yield f"workload of {services[0].name}", services[0].origin, pods
         return
     for entry in mesh.entries_for(policy.fqdn):
         if not hosts.visible(entry.export_to, entry.namespace, policy.namespace):
@@ -127,7 +158,8 @@ def _message(owner: str, subset: Subset, wanted: Labels, pods: list[Labels]) -> 
             f"{key} values present: {_some(present)}"
         )
     combos = sorted({", ".join(f"{k}={p.get(k, '-')}" for k in sorted(wanted)) for p in pods})
-    return f"subset {subset.name!r}: no single {owner} has {shown}; present: {_some(combos, '; ')}"
+    combos = [f"({combo})" for combo in combos]
+    return f"subset {subset.name!r}: no single {owner} has {shown}; present: {_some(combos)}"
 
 
 def _some(items: list[str], separator: str = ", ", limit: int = 8) -> str:
