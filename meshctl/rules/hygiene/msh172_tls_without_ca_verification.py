@@ -10,7 +10,8 @@ proxy image, which trusts every public CA and no private one. This is what
 `istioctl analyze` reports as IST0128 (NoServerCertificateVerificationDestinationLevel)
 for the host-level policy; meshctl checks each subset's policy too. Port-level settings
 are MSH173. An explicit `insecureSkipVerify: true` states the choice and is not
-reported.
+reported. It is info, not a warning: since Istio 1.20 proxies verify against the system
+CA bundle by default, so the gap is an unpinned CA rather than no verification.
 
 ## Example
 ```yaml
@@ -41,7 +42,7 @@ from meshctl.rules.context import Analysis
 from meshctl.rules.hygiene._tls import message, policies, unverified
 
 RULE = Rule(
-    "MSH172", "tls-without-ca-verification", Severity.WARNING, __doc__, istio_code="IST0128",
+    "MSH172", "tls-without-ca-verification", Severity.INFO, __doc__, istio_code="IST0128",
     reads=frozenset({"destination_policies"}),
 )
 

@@ -40,7 +40,7 @@ from meshctl.rules.context import Analysis
 from meshctl.rules.hygiene._tls import message, policies, unverified
 
 RULE = Rule(
-    "MSH173", "port-tls-without-ca-verification", Severity.WARNING, __doc__, istio_code="IST0129",
+    "MSH173", "port-tls-without-ca-verification", Severity.INFO, __doc__, istio_code="IST0129",
     reads=frozenset({"destination_policies"}),
 )
 
