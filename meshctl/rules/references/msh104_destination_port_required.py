@@ -6,9 +6,10 @@ otherwise it uses the port the request arrived on. That works for a sidecar whos
 listener port is one of the destination's ports, but not at a gateway (the listener is
 the gateway's 80 or 443) nor when the destination host differs from the routed one: the
 proxy then looks for a cluster that does not exist and answers 503 (`NC`/`NR`). Which
-port the traffic lands on is left to chance, so Istio requires the port whenever the
-destination exposes more than one. This is what `istioctl analyze` reports as IST0112
-(VirtualServiceDestinationPortSelectorRequired).
+port the traffic lands on is left to chance. This is what `istioctl analyze` reports
+as IST0112 (VirtualServiceDestinationPortSelectorRequired); unlike istioctl, meshctl
+stays silent on a mesh-only VirtualService routing a host to itself, where the
+sidecar's listener port always picks the right port (istioctl's most reported noise).
 
 ## Example
 ```yaml
@@ -25,7 +26,8 @@ apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: checkout, namespace: shop}
 spec:
-  hosts: [checkout]
+  hosts: [shop.example.com]
+  gateways: [public]
   http:
   - route:
     - destination: {host: checkout}     # 8080 or 9090?
@@ -40,6 +42,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshctl.diagnostics import Finding, Severity
+from meshctl.model import hosts
+from meshctl.model.objects import Route
 from meshctl.rules.base import Rule
 from meshctl.rules.context import Analysis
 from meshctl.rules.references._destinations import destinations, served_by
@@ -50,10 +54,16 @@ RULE = Rule(
 )
 
 
+def _listener_port_decides(ctx: Analysis, route: Route, fqdn: str) -> bool:
+    """A sidecar routing one of the route's own hosts uses the port the request came in on."""
+    mesh_only = all(p.kind == "mesh" for p in route.parents)
+    return mesh_only and fqdn in {hosts.fqdn(h, route.namespace, ctx.mesh.domain) for h in route.hosts}
+
+
 @RULE.analysis
 def check(ctx: Analysis) -> Iterator[Finding]:
     for route, backend, role in destinations(ctx.mesh):
-        if backend.port is not None:
+        if backend.port is not None or _listener_port_decides(ctx, route, backend.fqdn):
             continue
         served = served_by(ctx.mesh, route, backend.fqdn)
         if served is None:
