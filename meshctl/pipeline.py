@@ -29,7 +29,6 @@ from meshctl.validate.catalog import Catalog
 from meshctl.validate.checker import DocumentChecker, ignored_by_annotations
 
 MAX_STDIN = 512 * 1024 * 1024
-BLOCKING = frozenset({"MSH010"})  # a document with wrong types is not lowered into the model
 
 
 @dataclass
@@ -45,7 +44,7 @@ class RunResult:
     texts: dict[str, str] = field(default_factory=dict)  # every input read, for source lines
     _lines: dict[str, list[str]] = field(default_factory=dict, repr=False)
     docs: list[SourceDoc] = field(default_factory=list)
-    lowerable: list[SourceDoc] = field(default_factory=list)  # checked, with sound types
+    lowerable: list[SourceDoc] = field(default_factory=list)  # of a kind meshctl checks
 
     def source_lines(self, file: str) -> list[str] | None:
         lines = self._lines.get(file)
@@ -143,8 +142,7 @@ def _run_validate(options: Options, catalog: Catalog | None) -> RunResult:
             checked = checker.check(doc)
             if checked.status == "checked":
                 result.resources += 1
-                if not any(f.code in BLOCKING for f in checked.findings):
-                    result.lowerable.append(doc)
+                result.lowerable.append(doc)
             elif checked.status == "skipped":
                 result.skipped += 1
             file_findings.extend(checked.findings)

@@ -2,8 +2,10 @@
 
 Before: SourceDocs of any family. After: a MeshModel whose objects say what the mesh
 does, in one vocabulary. Raw dicts stop here: nothing after this stage reads YAML.
-Documents the schema rejected for their types are not lowered (their findings already
-explain them); unknown fields are dropped, as the API server prunes them.
+Lowering reads every field through typed accessors, so a document the schema rejected
+is still lowered from its well-typed parts: a DestinationRule with a bad TLS mode keeps
+its subsets, and routes to them are not reported as broken on top of the real mistake.
+Unknown fields are dropped, as the API server prunes them.
 """
 
 from __future__ import annotations
