@@ -8,6 +8,7 @@ error, 3 an input could not be read at all, 70 internal error, 130 interrupted.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import os
 import sys
 from pathlib import Path
@@ -359,6 +360,10 @@ def _usage_exception() -> Any:
 
 def main() -> None:
     """Entry point: run the app and turn every way out into an exit code."""
+    # A run allocates one object graph and exits: the cyclic collector would only rescan
+    # the YAML node trees the run keeps (docs/performance.md). The pipeline pauses it for
+    # library callers too; the command line simply never turns it back on.
+    gc.disable()
     try:
         code = app(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)

@@ -33,6 +33,7 @@ from meshctl.rules.input import (
 )
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
+STR_TAG = "tag:yaml.org,2002:str"
 _SEPARATOR = re.compile(r"^(---|\.\.\.)(\s|$)", re.M)
 _HELM_SOURCE = re.compile(r"^# Source: (.+?)\s*$", re.M)
 _BOMS = (
@@ -61,6 +62,28 @@ class _Loader(yaml.CSafeLoader):  # type: ignore[misc]
     def construct_mapping(self, node: Node, deep: bool = False) -> dict[str, Any]:
         if not isinstance(node, MappingNode):
             raise ConstructorError(None, None, "expected a mapping", node.start_mark)
+        pairs = node.value
+        if any(k.tag == MERGE_TAG for k, _ in pairs):
+            return self._construct_merged(node, deep)
+        mapping: dict[str, Any] = {}
+        construct = self.construct_object
+        for key_node, value_node in pairs:
+            # Plain string scalars are by far the most common keys and values: build them
+            # directly (what the safe constructor would return) and skip its bookkeeping.
+            if key_node.tag == STR_TAG and type(key_node) is ScalarNode:
+                key = key_node.value
+            else:
+                key = self._key(key_node, deep)
+            if key in mapping:
+                self.duplicates.append(key_node)
+            if value_node.tag == STR_TAG and type(value_node) is ScalarNode:
+                mapping[key] = value_node.value
+            else:
+                mapping[key] = construct(value_node, deep=deep)
+        return mapping
+
+    def _construct_merged(self, node: MappingNode, deep: bool) -> dict[str, Any]:
+        """The slow path, for mappings with ``<<`` merge keys."""
         seen: set[str] = set()
         for key_node, _ in node.value:
             if isinstance(key_node, ScalarNode) and key_node.tag != MERGE_TAG:
@@ -70,15 +93,16 @@ class _Loader(yaml.CSafeLoader):  # type: ignore[misc]
         self.flatten_mapping(node)
         mapping: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if type(key) is not str:
-                if not isinstance(key_node, ScalarNode):
-                    raise ConstructorError(
-                        None, None, "a mapping key must be a scalar", key_node.start_mark
-                    )
-                key = key_node.value
-            mapping[key] = self.construct_object(value_node, deep=deep)
+            mapping[self._key(key_node, deep)] = self.construct_object(value_node, deep=deep)
         return mapping
+
+    def _key(self, key_node: Node, deep: bool) -> str:
+        key = self.construct_object(key_node, deep=deep)
+        if type(key) is str:
+            return key
+        if not isinstance(key_node, ScalarNode):
+            raise ConstructorError(None, None, "a mapping key must be a scalar", key_node.start_mark)
+        return str(key_node.value)
 
     def construct_as_text(self, node: ScalarNode) -> str:
         return str(node.value)

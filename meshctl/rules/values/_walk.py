@@ -37,25 +37,70 @@ def _tokens(pattern: str) -> tuple[str, ...]:
 
 
 def find(data: Any, pattern: str, prefix: FieldPath = ()) -> Iterator[tuple[FieldPath, Any]]:
-    """Every (path, value) the pattern reaches in ``data``; paths start with ``prefix``."""
-    yield from _find(data, _tokens(pattern) if pattern else (), prefix)
+    """Every (path, value) the pattern reaches in ``data``; paths start with ``prefix``.
+
+    Expanded one token at a time over a flat frontier (no recursive generators: this
+    runs for every document, several times per check).
+    """
+    frontier: list[tuple[FieldPath, Any]] = [(prefix, data)]
+    for token in _tokens(pattern) if pattern else ():
+        expanded: list[tuple[FieldPath, Any]] = []
+        if token == ITEMS:
+            for path, value in frontier:
+                if isinstance(value, list):
+                    expanded.extend(((*path, i), item) for i, item in enumerate(value))
+        elif token == VALUES:
+            for path, value in frontier:
+                if isinstance(value, dict):
+                    expanded.extend(((*path, str(k)), v) for k, v in value.items())
+        else:
+            for path, value in frontier:
+                if isinstance(value, dict) and token in value:
+                    expanded.append(((*path, token), value[token]))
+        if not expanded:
+            return iter(())
+        frontier = expanded
+    return iter(frontier)
 
 
-def _find(data: Any, tokens: tuple[str, ...], path: FieldPath) -> Iterator[tuple[FieldPath, Any]]:
-    if not tokens:
-        yield path, data
-        return
-    head, rest = tokens[0], tokens[1:]
-    if head == ITEMS:
-        if isinstance(data, list):
-            for index, item in enumerate(data):
-                yield from _find(item, rest, (*path, index))
-    elif head == VALUES:
-        if isinstance(data, dict):
-            for key, value in data.items():
-                yield from _find(value, rest, (*path, str(key)))
-    elif isinstance(data, dict) and head in data:
-        yield from _find(data[head], rest, (*path, head))
+Trie = dict[str, "Trie"]
+_END = ""  # marks a pattern that ends at this node
+
+
+@cache
+def _trie(patterns: tuple[str, ...]) -> Trie:
+    root: Trie = {}
+    for pattern in patterns:
+        node = root
+        for token in _tokens(pattern):
+            node = node.setdefault(token, {})
+        node[_END] = {}
+    return root
+
+
+def find_all(data: Any, patterns: tuple[str, ...]) -> Iterator[tuple[FieldPath, Any]]:
+    """:func:`find` for many patterns in one walk (they share their prefixes).
+
+    Results come in document order of the shared walk, each (path, value) once.
+    """
+    out: list[tuple[FieldPath, Any]] = []
+    stack: list[tuple[Trie, FieldPath, Any]] = [(_trie(patterns), (), data)]
+    while stack:
+        node, path, value = stack.pop()
+        if _END in node:
+            out.append((path, value))
+        for token, child in reversed(node.items()):
+            if token == _END:
+                continue
+            if token == ITEMS:
+                if isinstance(value, list):
+                    stack.extend(((child, (*path, i), item) for i, item in reversed(list(enumerate(value)))))
+            elif token == VALUES:
+                if isinstance(value, dict):
+                    stack.extend(((child, (*path, str(k)), v) for k, v in reversed(list(value.items()))))
+            elif isinstance(value, dict) and token in value:
+                stack.append((child, (*path, token), value[token]))
+    return iter(out)
 
 
 def mapping(value: Any) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from meshctl.diagnostics import Finding, Severity
 from meshctl.load.document import SourceDoc
 from meshctl.rules.base import Rule
-from meshctl.rules.values._walk import strings
+from meshctl.rules.values._walk import find_all
 
 VIRTUAL_SERVICE = "networking.istio.io/VirtualService"
 DESTINATION_RULE = "networking.istio.io/DestinationRule"
@@ -181,8 +181,11 @@ def _shown_by_schema(text: str) -> bool:
 
 @RULE.check
 def check(doc: SourceDoc) -> Iterator[Finding]:
-    for pattern in MINIMUM_FIELDS.get(doc.kind_key, ()):
-        for path, text in strings(doc.data, pattern):
+    patterns = MINIMUM_FIELDS.get(doc.kind_key)
+    if not patterns:
+        return
+    for path, text in find_all(doc.data, patterns):
+        if isinstance(text, str):
             nanos = _parse_nanos(text)
             if nanos is None or not _shown_by_schema(text) or nanos >= MINIMUM_NANOS:
                 continue
