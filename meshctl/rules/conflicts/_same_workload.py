@@ -25,8 +25,11 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Generic, Protocol, TypeVar
 
+from meshctl.diagnostics import Finding
 from meshctl.model.mesh import selects
 from meshctl.model.objects import Gateway, Workload
+from meshctl.model.origin import Origin
+from meshctl.rules.base import Rule
 from meshctl.rules.context import Analysis
 
 Labels = dict[str, str]
@@ -240,3 +243,42 @@ def selector_message(field: str, kind: str, conflict: Conflict[T], selector: Sel
         f"{field} {mine} and {name}'s {show_selector(selector(other))}{more} select the same pods, "
         f"so which {kind} applies to them is undefined; the workloads are in namespace {other.namespace!r}"
     )
+
+
+class Config(Named, Protocol):
+    @property
+    def origin(self) -> Origin: ...
+
+
+C = TypeVar("C", bound=Config)
+
+
+def several_defaults(
+    ctx: Analysis, rule: Rule, defaults: Iterable[C], kind: str, what: str
+) -> Iterator[Finding]:
+    """One finding per namespace-wide default when a namespace has more than one.
+
+    ``defaults`` are the objects without a selector (``what`` says how: "without
+    workloadSelector"); the root namespace's default is the mesh-wide one.
+    """
+    by_namespace: dict[str, list[C]] = defaultdict(list)
+    for obj in defaults:
+        by_namespace[obj.namespace].append(obj)
+    root = ctx.mesh.mesh_config.root_namespace
+    for namespace, objects in by_namespace.items():
+        if distinct(objects) < 2:
+            continue
+        scope = (
+            "the mesh-wide default (root namespace)" if namespace == root
+            else f"a default for namespace {namespace!r}"
+        )
+        for obj in objects:
+            others = list({identity(o): o for o in objects if identity(o) != identity(obj)}.values())
+            yield rule.on(
+                obj.origin.at("metadata", "name"),
+                f"{kind} {what} is {scope}, and so is {kind} {show_names(others)}; "
+                "Istio applies only one of them and which one is undefined",
+                related=tuple(
+                    ctx.related(o.origin.at("metadata", "name"), "conflicts with") for o in others[:MAX_RELATED]
+                ),
+            )

@@ -31,13 +31,11 @@ that names the workloads it is meant for.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 
 from meshctl.diagnostics import Finding, Severity
-from meshctl.model.objects import SidecarConfig
 from meshctl.rules.base import Rule
-from meshctl.rules.conflicts._same_workload import MAX_RELATED, distinct, identity, show_names
+from meshctl.rules.conflicts._same_workload import several_defaults
 from meshctl.rules.context import Analysis
 
 RULE = Rule(
@@ -52,29 +50,5 @@ RULE = Rule(
 
 @RULE.analysis
 def check(ctx: Analysis) -> Iterator[Finding]:
-    defaults: dict[str, list[SidecarConfig]] = defaultdict(list)
-    for sidecar in ctx.mesh.sidecars:
-        if sidecar.selector is None:
-            defaults[sidecar.namespace].append(sidecar)
-    root = ctx.mesh.mesh_config.root_namespace
-    for namespace, sidecars in defaults.items():
-        if distinct(sidecars) < 2:
-            continue
-        scope = (
-            "the mesh-wide default (root namespace)"
-            if namespace == root
-            else f"a default for namespace {namespace!r}"
-        )
-        for sidecar in sidecars:
-            others = list(
-                {identity(o): o for o in sidecars if identity(o) != identity(sidecar)}.values()
-            )
-            yield RULE.on(
-                sidecar.origin.at("metadata", "name"),
-                f"Sidecar without workloadSelector is {scope}, and so is Sidecar {show_names(others)}; "
-                "Istio applies only one of them and which one is undefined",
-                related=tuple(
-                    ctx.related(o.origin.at("metadata", "name"), "conflicts with")
-                    for o in others[:MAX_RELATED]
-                ),
-            )
+    defaults = (sidecar for sidecar in ctx.mesh.sidecars if sidecar.selector is None)
+    yield from several_defaults(ctx, RULE, defaults, "Sidecar", "without workloadSelector")

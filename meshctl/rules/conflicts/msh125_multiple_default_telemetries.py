@@ -34,13 +34,11 @@ Merge them into one Telemetry per namespace, or give all but one a `selector` (o
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 
 from meshctl.diagnostics import Finding, Severity
-from meshctl.model.objects import TelemetryConfig
 from meshctl.rules.base import Rule
-from meshctl.rules.conflicts._same_workload import MAX_RELATED, distinct, identity, show_names
+from meshctl.rules.conflicts._same_workload import several_defaults
 from meshctl.rules.context import Analysis
 
 RULE = Rule(
@@ -55,29 +53,5 @@ RULE = Rule(
 
 @RULE.analysis
 def check(ctx: Analysis) -> Iterator[Finding]:
-    defaults: dict[str, list[TelemetryConfig]] = defaultdict(list)
-    for telemetry in ctx.mesh.telemetries:
-        if not telemetry.selector and not telemetry.target_refs:
-            defaults[telemetry.namespace].append(telemetry)
-    root = ctx.mesh.mesh_config.root_namespace
-    for namespace, telemetries in defaults.items():
-        if distinct(telemetries) < 2:
-            continue
-        scope = (
-            "the mesh-wide default (root namespace)"
-            if namespace == root
-            else f"a default for namespace {namespace!r}"
-        )
-        for telemetry in telemetries:
-            others = list(
-                {identity(o): o for o in telemetries if identity(o) != identity(telemetry)}.values()
-            )
-            yield RULE.on(
-                telemetry.origin.at("metadata", "name"),
-                f"Telemetry without selector labels or targetRefs is {scope}, and so is Telemetry {show_names(others)}; "
-                "Istio applies only one of them and which one is undefined",
-                related=tuple(
-                    ctx.related(o.origin.at("metadata", "name"), "conflicts with")
-                    for o in others[:MAX_RELATED]
-                ),
-            )
+    defaults = (telemetry for telemetry in ctx.mesh.telemetries if not telemetry.selector and not telemetry.target_refs)
+    yield from several_defaults(ctx, RULE, defaults, "Telemetry", "without selector labels or targetRefs")
