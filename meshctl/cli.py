@@ -76,6 +76,10 @@ ColorOpt = Annotated[
     Optional[bool], typer.Option("--color/--no-color", help="Force colour on or off (default: on a TTY).")
 ]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")]
+ChannelOpt = Annotated[
+    Optional[str],
+    typer.Option("--gateway-api-channel", help="standard or experimental: the Gateway API CRDs your clusters serve."),
+]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="List every file skipped.")]
 
 _debug = False
@@ -93,6 +97,7 @@ def validate(
     exclude: ExcludeOpt = None,
     allow_unknown_fields: UnknownOpt = False,
     strict_kinds: StrictKindsOpt = False,
+    gateway_api_channel: ChannelOpt = None,
     config: ConfigOpt = None,
     no_config: NoConfigOpt = False,
     color: ColorOpt = None,
@@ -123,6 +128,7 @@ def analyze(
     exclude: ExcludeOpt = None,
     allow_unknown_fields: UnknownOpt = False,
     strict_kinds: StrictKindsOpt = False,
+    gateway_api_channel: ChannelOpt = None,
     config: ConfigOpt = None,
     no_config: NoConfigOpt = False,
     color: ColorOpt = None,
@@ -145,8 +151,12 @@ def _run(command: str, runner: Any, flags: dict[str, Any]) -> None:
         flags["no_config"],
     )
     mesh_config = flags.get("mesh_config")
+    channel = flags["gateway_api_channel"] or options.gateway_api_channel
+    if channel not in ("standard", "experimental"):
+        raise UsageError(f"--gateway-api-channel must be standard or experimental, not {channel!r}")
     options = dataclasses.replace(
         options,
+        gateway_api_channel=channel,
         verbose=flags["verbose"],
         closed_world=bool(flags.get("closed_world")) or options.closed_world,
         mesh_config=str(mesh_config) if mesh_config else options.mesh_config,
@@ -242,6 +252,7 @@ def _options(
         strict_kinds=strict_kinds or bool(settings.get("strict-kinds", False)),
         config_file=str(config_path) if config_path else None,
         closed_world=bool(settings.get("closed-world", False)),
+        gateway_api_channel=str(settings.get("gateway-api-channel", "experimental")),
         mesh_config=(
             str(config_path.parent / str(settings["mesh-config"]))
             if config_path is not None and "mesh-config" in settings else None

@@ -9,6 +9,7 @@ suppress:                   # like --suppress
 exclude: ["charts/*/values.yaml", "vendor/*"]
 allow-unknown-fields: false
 strict-kinds: false
+gateway-api-channel: standard   # the Gateway API CRDs your clusters run (default: experimental)
 closed-world: false         # analyze: the inputs are the whole mesh
 mesh-config: mesh.yaml      # analyze: Istio MeshConfig (relative to this file)
 ```
@@ -34,6 +35,7 @@ KEYS = {
     "allow-unknown-fields": bool,
     "strict-kinds": bool,
     "closed-world": bool,
+    "gateway-api-channel": str,
     "mesh-config": str,
 }
 

@@ -29,5 +29,6 @@ class Options:
     config_file: str | None = None
     verbose: bool = False
     closed_world: bool = False
+    gateway_api_channel: str = "experimental"  # or "standard": what the clusters serve
     mesh_config: str | None = None
     notes: tuple[str, ...] = field(default=())

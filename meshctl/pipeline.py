@@ -133,7 +133,11 @@ def _run_validate(options: Options, catalog: Catalog | None) -> RunResult:
             f"skipped {count} file{'s' if count > 1 else ''} that {'are' if count > 1 else 'is'} "
             "not .yaml, .yml or .json (-v lists them)"
         )
-    checker = DocumentChecker(catalog or Catalog.default(), strict_kinds=options.strict_kinds)
+    checker = DocumentChecker(
+        catalog or Catalog.default(),
+        strict_kinds=options.strict_kinds,
+        gateway_api_channel=options.gateway_api_channel,
+    )
     for item in found.files:
         text, read = read_input(item)
         file_findings = list(read.findings)

@@ -276,3 +276,38 @@ def test_comment_directives_ignore_findings_on_their_line_or_the_next(tmp_path: 
     assert run_meshctl("validate", str(tmp_path / "b.yaml")).code == 0
     (tmp_path / "c.yaml").write_text(other_code)
     assert run_meshctl("validate", str(tmp_path / "c.yaml")).code == 1
+
+
+EXPERIMENTAL = """\
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: r, namespace: shop}
+spec:
+  parentRefs: [{name: gw}]
+  rules:
+  - retry: {attempts: 3}
+    filters:
+    - type: ExternalAuth
+      externalAuth: {protocol: HTTP, backendRef: {name: auth, port: 80}, http: {}}
+    backendRefs: [{name: a, port: 80}]
+---
+apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: TCPRoute
+metadata: {name: t, namespace: shop}
+spec:
+  parentRefs: [{name: gw}]
+  rules:
+  - backendRefs: [{name: a, port: 80}]
+"""
+
+
+def test_gateway_api_standard_channel_rejects_experimental_fields_values_and_versions(tmp_path: Path) -> None:
+    (tmp_path / "routes.yaml").write_text(EXPERIMENTAL)
+    assert run_meshctl("validate", str(tmp_path)).code == 0  # the experimental superset by default
+    run = run_meshctl("validate", "-f", "json", "--gateway-api-channel", "standard", str(tmp_path))
+    assert run.code == 1
+    found = sorted((f["code"], f["location"]["line"]) for f in json.loads(run.stdout)["findings"])
+    assert found == [("MSH015", 7), ("MSH015", 9), ("MSH015", 10), ("MSH015", 13)]
+    (tmp_path / ".meshctl.yaml").write_text("gateway-api-channel: standard\n")
+    assert run_meshctl("validate", ".", cwd=tmp_path).code == 1
+    assert run_meshctl("validate", "--gateway-api-channel", "beta", str(tmp_path)).code == 2

@@ -15,6 +15,7 @@ from meshctl.load.document import SourceDoc
 from meshctl.rules.input import (
     msh003_not_a_resource as not_resource,
     msh005_unknown_kind as unknown_kind,
+    msh015_experimental_field as experimental,
     msh010_schema_violation as violation,
     msh012_deprecated_api_version as deprecated_version,
     msh014_unknown_api_version as unknown_version,
@@ -34,10 +35,11 @@ class Checked:
 
 
 class DocumentChecker:
-    def __init__(self, catalog: Catalog, *, strict_kinds: bool = False) -> None:
+    def __init__(self, catalog: Catalog, *, strict_kinds: bool = False, gateway_api_channel: str = "experimental") -> None:
         self.catalog = catalog
         self.engine = SchemaEngine(catalog)
         self.strict_kinds = strict_kinds
+        self.standard_channel = gateway_api_channel == "standard"
         self.checks = document_checks()
 
     def check(self, doc: SourceDoc) -> Checked:
@@ -59,6 +61,11 @@ class DocumentChecker:
             return "skipped", []
         entry = lookup.entry
         findings: list[Finding] = []
+        if self.standard_channel and entry.channel == "experimental":
+            message = f"{doc.api_version} {doc.kind} is served only by Gateway API's experimental channel"
+            return "invalid", [experimental.RULE.at(doc, ("apiVersion",), message)]
+        if self.standard_channel and entry.family == "gateway-api":
+            findings.extend(self.engine.experimental_fields(doc, entry.schema))
         if entry.deprecated:
             findings.append(
                 deprecated_version.RULE.at(

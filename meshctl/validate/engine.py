@@ -19,6 +19,7 @@ from meshctl.diagnostics import FieldPath, Finding, format_path
 from meshctl.load.document import SourceDoc
 from meshctl.rules.input import (
     msh010_schema_violation as violation,
+    msh015_experimental_field as experimental,
     msh011_unknown_field as unknown_field,
     msh013_deprecated_field as deprecated_field,
 )
@@ -159,6 +160,23 @@ class SchemaEngine:
                 return {}
         return node if isinstance(node, (dict, list)) else {}
 
+    # -- Gateway API's experimental channel ---------------------------------------------
+    def experimental_fields(self, doc: SourceDoc, rel: str) -> Iterator[Finding]:
+        """Fields (and enum values) a standard-channel cluster does not serve."""
+        for pattern, _ in self.annotated(rel, "x-meshctl-channel"):
+            for path in _match(doc.data, pattern):
+                yield experimental.RULE.at(
+                    doc, path, f"{format_path(path)} is served only by the experimental channel", key=True
+                )
+        for pattern, values in self.annotated(rel, "x-meshctl-experimental-values"):
+            experimental_values = set(json.loads(values))
+            for path in _match(doc.data, pattern):
+                value = _value_at(doc.data, path)
+                if value in experimental_values:
+                    yield experimental.RULE.at(
+                        doc, path, f"{value!r} is served only by the experimental channel"
+                    )
+
     # -- fields the schema marks as deprecated -----------------------------------------
     def _deprecated_fields(self, doc: SourceDoc, rel: str) -> Iterator[Finding]:
         for pattern, advice in self.annotated(rel, "x-meshctl-deprecated"):
@@ -189,7 +207,8 @@ class SchemaEngine:
         if not isinstance(schema, dict) or len(path) > 24:
             return
         if keyword in schema and path:
-            out.append((path, str(schema[keyword])))
+            value = schema[keyword]
+            out.append((path, json.dumps(value) if isinstance(value, list) else str(value)))
         ref = schema.get("$ref")
         if isinstance(ref, str):
             target = ref if ref.startswith(URN) else base.partition("#")[0] + ref
@@ -216,6 +235,12 @@ def _match(data: Any, pattern: tuple[str, ...], prefix: FieldPath = ()) -> Itera
                 yield from _match(item, rest, (*prefix, k))
     elif isinstance(data, dict) and head in data:
         yield from _match(data[head], rest, (*prefix, head))
+
+
+def _value_at(data: Any, path: FieldPath) -> Any:
+    for part in path:
+        data = data[part]
+    return data
 
 
 def _real_path(data: Any, parts: list[Any]) -> FieldPath:
