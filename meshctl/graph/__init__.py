@@ -10,9 +10,10 @@ Nodes (string ids, so the graph and its JSON form are deterministic):
     workload:<ns>/<Kind>/<name>    a Pod, Deployment, ... or WorkloadEntry
 
 Edges carry ``kind``: ``attaches`` (gateway -> route), ``routes`` (route -> service or
-subset, with ``rule``, ``weight`` and ``match``), ``subset`` (service -> subset),
-``selects`` (service or subset -> workload) and, from the security analysis,
-``allowed`` (workload -> service).
+subset, with ``rule``, ``weight`` and ``match``; one edge per rule and destination),
+``mirrors`` (route -> service), ``subset`` (service -> subset), ``selects`` (service or
+subset -> workload) and, from the security analysis, ``allowed`` (workload -> service).
+The graph is a multigraph: two rules of one route may send traffic to the same place.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from meshctl.model.mesh import MeshModel, selects
-from meshctl.model.objects import Gateway, Route, Service, Workload
+from meshctl.model.objects import Gateway, Route, Workload
 
 
 def gateway_id(g: Gateway) -> str:
@@ -53,7 +54,7 @@ def workload_id(w: Workload) -> str:
 class ServiceGraph:
     """A typed view over a networkx DiGraph."""
 
-    g: Any  # networkx.DiGraph
+    g: Any  # networkx.MultiDiGraph
 
     def nodes(self, kind: str | None = None) -> Iterator[str]:
         for node, data in sorted(self.g.nodes(data=True)):
@@ -61,6 +62,7 @@ class ServiceGraph:
                 yield node
 
     def edges(self, kind: str | None = None) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """Every edge (of one kind), in a stable order: by ends, then by insertion."""
         for a, b, data in sorted(self.g.edges(data=True), key=lambda e: (e[0], e[1])):
             if kind is None or data.get("kind") == kind:
                 yield a, b, data
@@ -68,12 +70,12 @@ class ServiceGraph:
     def successors(self, node: str, kind: str | None = None) -> list[str]:
         if node not in self.g:
             return []
-        return sorted(n for n in self.g.successors(node) if kind is None or self.g.edges[node, n].get("kind") == kind)
+        return sorted({b for _, b, d in self.g.out_edges(node, data=True) if kind is None or d.get("kind") == kind})
 
     def predecessors(self, node: str, kind: str | None = None) -> list[str]:
         if node not in self.g:
             return []
-        return sorted(n for n in self.g.predecessors(node) if kind is None or self.g.edges[n, node].get("kind") == kind)
+        return sorted({a for a, _, d in self.g.in_edges(node, data=True) if kind is None or d.get("kind") == kind})
 
     def attrs(self, node: str) -> dict[str, Any]:
         return dict(self.g.nodes[node]) if node in self.g else {}
@@ -82,7 +84,7 @@ class ServiceGraph:
         import networkx as nx
 
         if node not in self.g:
-            return ServiceGraph(nx.DiGraph())
+            return ServiceGraph(nx.MultiDiGraph())
         undirected = self.g.to_undirected(as_view=True)
         keep = nx.single_source_shortest_path_length(undirected, node, cutoff=radius)
         return ServiceGraph(self.g.subgraph(keep).copy())
@@ -91,7 +93,7 @@ class ServiceGraph:
 def build(mesh: MeshModel) -> ServiceGraph:
     import networkx as nx
 
-    g = nx.DiGraph()
+    g = nx.MultiDiGraph()
     for service in mesh.services:
         g.add_node(service_id(service.fqdn), kind="service", label=f"{service.name}.{service.namespace}")
     for entry in mesh.service_entries:
@@ -99,17 +101,19 @@ def build(mesh: MeshModel) -> ServiceGraph:
             g.add_node(host_id(h), kind="host", label=h)
     for workload in mesh.workloads:
         g.add_node(workload_id(workload), kind="workload", label=f"{workload.name}.{workload.namespace}")
-        for service in _services_selecting(mesh, workload):
+    selected: dict[str, list[Workload]] = {}
+    for service in mesh.services:
+        selected[service.fqdn] = mesh.workloads_of(service)
+        for workload in selected[service.fqdn]:
             g.add_edge(service_id(service.fqdn), workload_id(workload), kind="selects")
     for policy in mesh.destination_policies:
         for subset in policy.subsets:
             sid = subset_id(policy.fqdn, subset.name)
             g.add_node(sid, kind="subset", label=f"{policy.host} {subset.name}")
             g.add_edge(_target(g, mesh, policy.fqdn), sid, kind="subset")
-            for service in mesh.services_for(policy.fqdn):
-                for workload in mesh.workloads_of(service):
-                    if selects(subset.labels, workload.labels):
-                        g.add_edge(sid, workload_id(workload), kind="selects")
+            for workload in selected.get(policy.fqdn, ()):
+                if selects(subset.labels, workload.labels):
+                    g.add_edge(sid, workload_id(workload), kind="selects")
     for gateway in mesh.gateways:
         g.add_node(gateway_id(gateway), kind="gateway", label=f"{gateway.name}.{gateway.namespace}")
     for route in mesh.routes:
@@ -131,11 +135,9 @@ def build(mesh: MeshModel) -> ServiceGraph:
                         target = sid
                 g.add_edge(rid, target, kind="routes", rule=rule.index, weight=backend.weight,
                            match=_describe(rule), subset=backend.subset)
+            for mirror in rule.mirrors:
+                g.add_edge(rid, _target(g, mesh, mirror.fqdn), kind="mirrors", rule=rule.index)
     return ServiceGraph(g)
-
-
-def _services_selecting(mesh: MeshModel, workload: Workload) -> list[Service]:
-    return [s for s in mesh.services_in(workload.namespace) if s.selector and selects(s.selector, workload.labels)]
 
 
 def _target(g: Any, mesh: MeshModel, fqdn: str) -> str:

@@ -100,8 +100,11 @@ class MeshModel:
                 else:
                     self._entries_by_host[h].append(e)
         self._workloads_by_ns: dict[str, list[Workload]] = defaultdict(list)
+        self._workloads_by_label: dict[tuple[str, str, str], list[Workload]] = defaultdict(list)
         for w in self.workloads:
             self._workloads_by_ns[w.namespace].append(w)
+            for key, value in w.labels.items():
+                self._workloads_by_label[(w.namespace, key, value)].append(w)
         self._policies_by_fqdn: dict[str, list[DestinationPolicy]] = defaultdict(list)
         for p in self.destination_policies:
             self._policies_by_fqdn[p.fqdn].append(p)
@@ -136,7 +139,13 @@ class MeshModel:
         return self._workloads_by_ns.get(namespace, [])
 
     def workloads_selected(self, namespace: str, selector: Labels | None) -> list[Workload]:
-        return [w for w in self.workloads_in(namespace) if selects(selector, w.labels)]
+        """Workloads of ``namespace`` whose labels match; indexed by label, not scanned."""
+        if not selector:
+            return list(self.workloads_in(namespace))
+        candidates = min(
+            (self._workloads_by_label.get((namespace, k, v), []) for k, v in selector.items()), key=len
+        )
+        return [w for w in candidates if selects(selector, w.labels)]
 
     def workloads_of(self, service: Service) -> list[Workload]:
         if not service.selector:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from meshctl.diagnostics import Related
 from meshctl.model.mesh import MeshModel
@@ -13,12 +14,21 @@ if TYPE_CHECKING:
     from meshctl.graph import ServiceGraph
     from meshctl.model.origin import Origin
 
+T = TypeVar("T")
+
 
 @dataclass
 class Analysis:
     mesh: MeshModel
     closed_world: bool = False
     _graph: ServiceGraph | None = field(default=None, repr=False)
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def memo(self, key: str, build: Callable[[], T]) -> T:
+        """A derived view several rules share (an index, a scan), built once per run."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]  # type: ignore[no-any-return]
 
     @cached_property
     def graph(self) -> ServiceGraph:

@@ -106,8 +106,10 @@ def test_declared_reads_are_what_the_rule_touches(rule) -> None:
     validated = run_validate(Options(paths=(str(folder / "bad.yaml"),)))
     mesh = lower(validated.lowerable)
     recorder = _Recorder(mesh)
-    analysis = Analysis(recorder)  # type: ignore[arg-type]
-    # The context's own helpers (open-world reasoning) are not the rule's reads.
+    from meshctl.graph import build
+
+    analysis = Analysis(recorder, _graph=build(mesh))  # type: ignore[arg-type]
+    # The context's own helpers (open-world reasoning, the graph) are not the rule's reads.
     analysis.outside_inputs = Analysis(mesh).outside_inputs  # type: ignore[method-assign]
     list(rule.analyze_fn(analysis))
     touched = recorder.touched - NEUTRAL

@@ -8,7 +8,7 @@ The annotation rules (MSH166-MSH170) read this catalog, written from Istio's
     lookup("sidecar.istio.io/proxyCpu")    -> None; suggest(...) -> "sidecar.istio.io/proxyCPU"
     unknown("sidecar.istio.io/proxyCpu")   -> True   (not Istio's, in a prefix meshctl claims)
     unknown("networking.istio.io/foo")     -> False  (Istio's prefix, but meshctl does not claim it)
-    placements(mesh)                       -> every `*istio.io/` annotation of the inputs, on a
+    placements(ctx)                        -> every `*istio.io/` annotation of the inputs, on a
                                               resource's metadata or on a pod template
 
 Unknown means "in a prefix listed in OWNED_PREFIXES and neither in the catalog nor in
@@ -32,6 +32,7 @@ import yaml
 
 from meshctl.diagnostics import PathPart
 from meshctl.model.mesh import MeshModel
+from meshctl.rules.context import Analysis
 from meshctl.model.objects import Labels
 from meshctl.model.origin import Origin
 
@@ -512,8 +513,13 @@ class Placement:
         return "sidecar.istio.io/status" in self.annotations
 
 
-def placements(mesh: MeshModel) -> Iterator[Placement]:
-    """Every ``*istio.io/`` annotation of every resource and pod template, in input order."""
+def placements(ctx: Analysis) -> list[Placement]:
+    """Every ``*istio.io/`` annotation of every resource and pod template, in input order
+    (scanned once per run, whichever annotation rules ask)."""
+    return ctx.memo("istio-annotation-placements", lambda: list(_placements(ctx.mesh)))
+
+
+def _placements(mesh: MeshModel) -> Iterator[Placement]:
     templates = {w.origin: w for w in mesh.workloads if w.kind not in ("Pod", "WorkloadEntry")}
     for resource in mesh.resources:
         kind = f"{resource.api_version.rpartition('/')[0]}/{resource.kind}"

@@ -54,7 +54,7 @@ RULE = Rule(
 
 @RULE.analysis
 def check(ctx: Analysis) -> Iterator[Finding]:
-    for placement in placements(ctx.mesh):
+    for placement in placements(ctx):
         if not unknown(placement.key):
             continue
         message = f"Istio defines no annotation {placement.key!r}, so it has no effect"

@@ -75,7 +75,7 @@ _NAMESPACE_INSTEAD = {
 
 @RULE.analysis
 def check(ctx: Analysis) -> Iterator[Finding]:
-    for placement in placements(ctx.mesh):
+    for placement in placements(ctx):
         annotation = lookup(placement.key)
         if annotation is None:
             if placement.key in LABELS:

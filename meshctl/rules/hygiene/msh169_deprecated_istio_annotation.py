@@ -49,7 +49,7 @@ RULE = Rule(
 
 @RULE.analysis
 def check(ctx: Analysis) -> Iterator[Finding]:
-    for placement in placements(ctx.mesh):
+    for placement in placements(ctx):
         annotation = lookup(placement.key)
         if annotation is None or not annotation.deprecated:
             continue

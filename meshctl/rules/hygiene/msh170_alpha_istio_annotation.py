@@ -52,7 +52,7 @@ RULE = Rule(
 
 @RULE.analysis
 def check(ctx: Analysis) -> Iterator[Finding]:
-    for placement in placements(ctx.mesh):
+    for placement in placements(ctx):
         annotation = lookup(placement.key)
         if (
             annotation is None

@@ -63,44 +63,55 @@ def find(data: Any, pattern: str, prefix: FieldPath = ()) -> Iterator[tuple[Fiel
     return iter(frontier)
 
 
-Trie = dict[str, "Trie"]
-_END = ""  # marks a pattern that ends at this node
+Trie = dict[str, Any]  # token -> Trie, and _END -> indexes of the patterns ending here
+_END = ""
 
 
 @cache
 def _trie(patterns: tuple[str, ...]) -> Trie:
     root: Trie = {}
-    for pattern in patterns:
+    for index, pattern in enumerate(patterns):
         node = root
         for token in _tokens(pattern):
             node = node.setdefault(token, {})
-        node[_END] = {}
+        node.setdefault(_END, []).append(index)
     return root
 
 
-def find_all(data: Any, patterns: tuple[str, ...]) -> Iterator[tuple[FieldPath, Any]]:
+def find_tagged(data: Any, patterns: tuple[str, ...]) -> list[tuple[int, FieldPath, Any]]:
     """:func:`find` for many patterns in one walk (they share their prefixes).
 
-    Results come in document order of the shared walk, each (path, value) once.
+    Each result carries the index of the pattern that reached it, in document order.
     """
-    out: list[tuple[FieldPath, Any]] = []
+    out: list[tuple[int, FieldPath, Any]] = []
     stack: list[tuple[Trie, FieldPath, Any]] = [(_trie(patterns), (), data)]
     while stack:
         node, path, value = stack.pop()
-        if _END in node:
-            out.append((path, value))
-        for token, child in reversed(node.items()):
+        for index in node.get(_END, ()):
+            out.append((index, path, value))
+        children: list[tuple[Trie, FieldPath, Any]] = []
+        for token, child in node.items():
             if token == _END:
                 continue
             if token == ITEMS:
                 if isinstance(value, list):
-                    stack.extend(((child, (*path, i), item) for i, item in reversed(list(enumerate(value)))))
+                    children.extend((child, (*path, i), item) for i, item in enumerate(value))
             elif token == VALUES:
                 if isinstance(value, dict):
-                    stack.extend(((child, (*path, str(k)), v) for k, v in reversed(list(value.items()))))
+                    children.extend((child, (*path, str(k)), v) for k, v in value.items())
             elif isinstance(value, dict) and token in value:
-                stack.append((child, (*path, token), value[token]))
-    return iter(out)
+                children.append((child, (*path, token), value[token]))
+        stack.extend(reversed(children))
+    return out
+
+
+def find_all(data: Any, patterns: tuple[str, ...]) -> Iterator[tuple[FieldPath, Any]]:
+    """Every (path, value) any of ``patterns`` reaches, each once, in one walk."""
+    seen: set[FieldPath] = set()
+    for _, path, value in find_tagged(data, patterns):
+        if path not in seen:
+            seen.add(path)
+            yield path, value
 
 
 def mapping(value: Any) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from typing import Any
 from meshctl.diagnostics import FieldPath, Finding, Severity
 from meshctl.load.document import SourceDoc
 from meshctl.rules.base import Rule
-from meshctl.rules.values._walk import find, items, mapping, present
+from meshctl.rules.values._walk import find, find_tagged, items, mapping, present
 
 VIRTUAL_SERVICE = "networking.istio.io/VirtualService"
 DESTINATION_RULE = "networking.istio.io/DestinationRule"
@@ -147,10 +147,11 @@ RULE = Rule(
 @RULE.check
 def check(doc: SourceDoc) -> Iterator[Finding]:
     kind = doc.kind_key
-    for choice in CHOICES.get(kind, ()):
-        for path, obj in find(doc.data, choice.pattern):
+    choices = CHOICES.get(kind, ())
+    if choices:
+        for index, path, obj in find_tagged(doc.data, tuple(c.pattern for c in choices)):
             if isinstance(obj, dict):
-                yield from _choose(doc, path, obj, choice)
+                yield from _choose(doc, path, obj, choices[index])
     for extra in _EXTRA.get(kind, ()):
         yield from extra(doc)
 
