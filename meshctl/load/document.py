@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -25,6 +25,13 @@ class SourceDoc:
     node: Node
     template: str | None = None
     item: int | None = None
+    kind_key: str = field(init=False, default="")  # ``group/Kind``, as rules declare the kinds they read
+
+    def __post_init__(self) -> None:
+        api_version = self.data.get("apiVersion")
+        kind = self.data.get("kind")
+        group = api_version.rpartition("/")[0] if isinstance(api_version, str) else ""
+        self.kind_key = f"{group}/{kind if isinstance(kind, str) else ''}"
 
     # -- identity --------------------------------------------------------------------
     @property
@@ -69,11 +76,6 @@ class SourceDoc:
     @property
     def ref(self) -> ResourceRef:
         return ResourceRef(self.api_version, self.kind, self.name, self.namespace)
-
-    @property
-    def kind_key(self) -> str:
-        """``group/Kind`` as rules declare the kinds they read (``/Service`` for core)."""
-        return f"{self.group}/{self.kind}"
 
     # -- positions -------------------------------------------------------------------
     @property
