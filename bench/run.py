@@ -220,6 +220,12 @@ Profiled with cProfile on the 10,000-document mesh (`python -m bench.generate`).
   shared walk for the many duration fields of a DestinationRule, cut it to about 0.2 s.
 - **Positions on demand.** The loader keeps nodes but computes a position only when a
   finding needs one, so valid documents pay nothing for positions.
+- **analyze.** On 10,000 documents, after validation: networkx's import 0.17 s (its
+  package init loads every algorithm and scans backend entry points), lowering 0.3 s,
+  the graph 0.12 s, the 70 rules 0.4 s together (none above 0.07 s: every lookup goes
+  through an index by host, namespace or label, and scans several rules share, such as
+  the annotation inventory, are built once per run). That keeps analyze under 2x the
+  floor, with little margin: networkx's import and lowering are the next places to cut.
 - **Fast path.** A valid document costs one compiled `is_valid` call; errors are collected
   and translated only for the documents that fail.
 - **Start-up.** typer 0.29 imports pydantic at start-up (+60 ms on every run); meshctl

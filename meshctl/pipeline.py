@@ -13,8 +13,8 @@ import gc
 import re
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from meshctl.diagnostics import Finding, ResourceRef, Severity
 from meshctl.errors import InputError
@@ -44,7 +44,7 @@ class RunResult:
     texts: dict[str, str] = field(default_factory=dict)  # every input read, for source lines
     _lines: dict[str, list[str]] = field(default_factory=dict, repr=False)
     docs: list[SourceDoc] = field(default_factory=list)
-    lowerable: list[SourceDoc] = field(default_factory=list)  # of a kind meshctl checks
+    checked: list[SourceDoc] = field(default_factory=list)  # documents of a kind meshctl checks
 
     def source_lines(self, file: str) -> list[str] | None:
         lines = self._lines.get(file)
@@ -146,7 +146,7 @@ def _run_validate(options: Options, catalog: Catalog | None) -> RunResult:
             checked = checker.check(doc)
             if checked.status == "checked":
                 result.resources += 1
-                result.lowerable.append(doc)
+                result.checked.append(doc)
             elif checked.status == "skipped":
                 result.skipped += 1
             file_findings.extend(checked.findings)
@@ -167,9 +167,9 @@ def run_analyze(options: Options, catalog: Catalog | None = None) -> RunResult:
     mesh_config = load_mesh_config(Path(options.mesh_config)) if options.mesh_config else None
     with _collector_paused():
         result = _run_validate(options, catalog)
-        mesh = lower(result.lowerable, mesh_config)
+        mesh = lower(result.checked, mesh_config)
         analysis = Analysis(mesh, closed_world=options.closed_world)
-        annotations = {(d.file, d.ref): d.annotations for d in result.lowerable if d.annotations}
+        annotations = {(d.file, d.ref): d.annotations for d in result.checked if d.annotations}
         for rule in analysis_rules():
             if not _enabled(rule, options) or not _has_inputs(rule, mesh):
                 continue

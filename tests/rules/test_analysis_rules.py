@@ -104,7 +104,7 @@ def test_declared_reads_are_what_the_rule_touches(rule) -> None:
 
     folder = FIXTURES / rule.code
     validated = run_validate(Options(paths=(str(folder / "bad.yaml"),)))
-    mesh = lower(validated.lowerable)
+    mesh = lower(validated.checked)
     recorder = _Recorder(mesh)
     from meshctl.graph import build
 
