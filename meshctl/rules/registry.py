@@ -15,6 +15,9 @@ ANALYZE_PACKAGES = (
     "meshctl.rules.conflicts",
     "meshctl.rules.routing",
     "meshctl.rules.hygiene",
+    "meshctl.rules.security",
+    "meshctl.rules.gateway_api",
+    "meshctl.rules.linkerd",
 )
 PACKAGES = VALIDATE_PACKAGES + ANALYZE_PACKAGES
 

@@ -1,0 +1,1 @@
+"""Analysis rules (MSH320-MSH339): Linkerd references, policies and pitfalls."""

@@ -1,0 +1,1 @@
+"""Analysis rules (MSH200-MSH239): mTLS and authorization gaps."""

@@ -1,0 +1,1 @@
+"""What the mesh does to each connection: effective mTLS and authorization, from the model."""
