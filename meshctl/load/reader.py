@@ -163,6 +163,7 @@ def _read_stream(
 ) -> tuple[int, int | None]:
     """Read documents until the end or a syntax error; return the error's 0-based line."""
     loader = _Loader(text)
+    anchors = "&" in text  # aliases can only multiply a document that defines anchors
     try:
         while True:
             try:
@@ -182,6 +183,11 @@ def _read_stream(
                 result.empty += 1
                 index += 1
                 continue
+            problem = _too_large(node) if anchors else None
+            if problem is not None:
+                result.findings.append(unreadable.RULE.finding(problem, _mark_location(display, node.start_mark)))
+                index += 1
+                continue
             try:
                 data = loader.construct_document(node)
             except ConstructorError as exc:
@@ -191,6 +197,7 @@ def _read_stream(
                 result.findings.append(_syntax_finding(display, exc, mark))
                 index += 1
                 continue
+
             for key_node in loader.duplicates:
                 result.findings.append(
                     duplicate.RULE.finding(
@@ -251,6 +258,45 @@ def _add_document(
                 )
         return
     result.docs.append(SourceDoc(display, index, data, node, template))
+
+
+MAX_EXPANDED_NODES = 1_000_000
+
+
+def _too_large(root: Node) -> str | None:
+    """Refuse a document whose aliases expand it past MAX_EXPANDED_NODES ("billion laughs").
+
+    PyYAML shares aliased nodes, so reading is cheap, but everything that walks the data
+    afterwards (schema validation, rules, reports) pays for the expansion. The expanded
+    size is computed over distinct nodes with memoisation: linear in the document.
+    """
+    sizes: dict[int, int] = {}
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if key in sizes:
+            continue
+        children = _children(node)
+        if children_done or not children:
+            sizes[key] = 1 + sum(sizes.get(id(c), 1) for c in children)
+            if sizes[key] > MAX_EXPANDED_NODES:
+                return (
+                    f"the document's aliases expand it to more than {MAX_EXPANDED_NODES:,} nodes "
+                    "(a YAML alias bomb); it is not read"
+                )
+            continue
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in sizes)
+    return None
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _child(node: Node, key: str) -> Node | None:

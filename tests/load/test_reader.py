@@ -171,3 +171,32 @@ def test_characters_yaml_forbids_are_findings() -> None:
     read = read_text("a: 1\nb: \x07\n", "bell.yaml")
     assert [f.code for f in read.findings] == ["MSH004"]
     assert read.findings[0].location.line == 2
+
+
+def test_an_alias_bomb_is_refused_and_the_next_document_still_loads() -> None:
+    levels = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for i in range(1, 9):
+        levels.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i-1}"] * 10) + "]")
+    bomb = "\n".join(levels) + "\n---\napiVersion: v1\nkind: Service\nmetadata: {name: after}\n"
+    read = read_text(bomb, "bomb.yaml")
+    assert [f.code for f in read.findings] == ["MSH004"]
+    assert "alias bomb" in read.findings[0].message
+    assert [d.name for d in read.docs] == ["after"]
+
+
+def test_modest_aliases_are_fine() -> None:
+    text = "base: &b {app: cart}\nlabels: *b\nselector: *b\n"
+    read = read_text(text, "aliases.yaml")
+    assert read.findings == []
+    assert read.docs[0].data["selector"] == {"app": "cart"}
+
+
+def test_very_deep_nesting_is_a_finding_not_a_crash() -> None:
+    deep = "a: " + "[" * 5000 + "]" * 5000 + "\n---\nkind: after\n"
+    read = read_text(deep, "deep.yaml")
+    assert [f.code for f in read.findings] == ["MSH001"]
+    assert "nesting depth" in read.findings[0].message
+    assert [d.data for d in read.docs] == [{"kind": "after"}]
+    # Just under libyaml's limit the document is read (construction is not recursive).
+    read = read_text("a: " + "[" * 900 + "]" * 900 + "\n", "deep.yaml")
+    assert read.findings == [] and len(read.docs) == 1
