@@ -5,7 +5,8 @@ header route and an 80/20 split with retries and a timeout, a DestinationRule wi
 subsets, a connection pool and outlier detection. Per namespace: a Namespace, a
 PeerAuthentication and an AuthorizationPolicy. That is 5 documents per service plus 3
 per namespace. The linkerd flavour swaps the Istio objects for Server,
-AuthorizationPolicy, MeshTLSAuthentication and an HTTPRoute; gateway-api for HTTPRoutes.
+AuthorizationPolicy, MeshTLSAuthentication and an HTTPRoute; gateway-api for an
+HTTPRoute splitting across per-version Services.
 The same arguments always give byte-identical output.
 """
 
@@ -230,11 +231,15 @@ def documents(services: int, flavour: str = "istio") -> Iterator[str]:
             yield from _linkerd_docs(ns, name)
         else:
             yield from _gateway_api_docs(ns, name)
+            for version in ("v1", "v2"):  # the per-version Services the HTTPRoute splits across
+                yield _service(ns, f"{name}-{version}").replace(
+                    f"selector: {{app: {name}-{version}}}", f"selector: {{app: {name}, version: {version}}}"
+                )
 
 
 def services_for(documents_wanted: int, flavour: str = "istio") -> int:
     """How many services give about ``documents_wanted`` documents."""
-    per_service = {"istio": 5, "linkerd": 5, "gateway-api": 4}[flavour]
+    per_service = {"istio": 5, "linkerd": 5, "gateway-api": 6}[flavour]
     per_namespace = 3 if flavour == "istio" else 1
     return max(1, round(documents_wanted / (per_service + per_namespace / SERVICES_PER_NAMESPACE)))
 
