@@ -59,7 +59,8 @@ spec:
       - name: app
         image: registry.example.com/{name}:{version}
         ports:
-        - containerPort: 8080
+        - name: http
+          containerPort: 8080
 """
 
 

@@ -143,6 +143,15 @@ def analyze(
 
 def _run(command: str, runner: Any, flags: dict[str, Any]) -> None:
     """The body every checking command shares: options, run, reports, exit code."""
+    options = _run_options(flags)
+    reports = _reports(flags["format"], flags["output"], flags["paths"])
+    result = runner(options)
+    _emit(command, result, reports, flags["color"])
+    raise typer.Exit(_exit_code(result, options))
+
+
+def _run_options(flags: dict[str, Any]) -> Options:
+    """Options from a checking command's flags, merged with .meshctl.yaml."""
     global _debug
     _debug = flags["debug"]
     options = _options(
@@ -154,17 +163,115 @@ def _run(command: str, runner: Any, flags: dict[str, Any]) -> None:
     channel = flags["gateway_api_channel"] or options.gateway_api_channel
     if channel not in ("standard", "experimental"):
         raise UsageError(f"--gateway-api-channel must be standard or experimental, not {channel!r}")
-    options = dataclasses.replace(
+    return dataclasses.replace(
         options,
         gateway_api_channel=channel,
         verbose=flags["verbose"],
         closed_world=bool(flags.get("closed_world")) or options.closed_world,
         mesh_config=str(mesh_config) if mesh_config else options.mesh_config,
     )
-    reports = _reports(flags["format"], flags["output"], flags["paths"])
-    result = runner(options)
-    _emit(command, result, reports, flags["color"])
-    raise typer.Exit(_exit_code(result, options))
+
+
+GRAPH_FORMATS = ("mermaid", "dot", "json", "html")
+
+
+@app.command()
+def graph(
+    paths: PathsArg,
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="mermaid (default), dot, json or html.")
+    ] = "mermaid",
+    focus: Annotated[
+        Optional[str],
+        typer.Option("--focus", help="Only this service's neighbourhood: name.namespace, namespace/name, FQDN or node id."),
+    ] = None,
+    radius: Annotated[
+        int, typer.Option("--radius", min=0, help="How many edges from --focus to keep.")
+    ] = 2,
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", help="Write the graph to FILE instead of standard output.")
+    ] = None,
+    mesh_config: Annotated[
+        Optional[Path], typer.Option("--mesh-config", help="Istio MeshConfig (YAML or the istio ConfigMap).")
+    ] = None,
+    closed_world: Annotated[
+        bool, typer.Option("--closed-world", help="The inputs are the whole mesh: unresolved references are errors.")
+    ] = False,
+    select: SelectOpt = None,
+    ignore: IgnoreOpt = None,
+    suppress: SuppressOpt = None,
+    exclude: ExcludeOpt = None,
+    allow_unknown_fields: UnknownOpt = False,
+    strict_kinds: StrictKindsOpt = False,
+    gateway_api_channel: ChannelOpt = None,
+    config: ConfigOpt = None,
+    no_config: NoConfigOpt = False,
+    verbose: VerboseOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Draw the mesh: gateways, routes, services, subsets and workloads, with the findings on them.
+
+    Runs the same analysis as `analyze`; exits 0 once the graph is written, whatever it found.
+    """
+    from meshctl import render
+    from meshctl.outputs import refuse_inputs, write_atomic
+    from meshctl.pipeline import run_analyze
+
+    if format not in GRAPH_FORMATS:
+        raise UsageError(f"unknown graph format {format!r} (expected {', '.join(GRAPH_FORMATS)})")
+    flags = dict(locals(), fail_on="never")
+    options = _run_options(flags)
+    if output is not None:
+        refuse_inputs([output], paths)
+    result = run_analyze(options)
+    for note in result.notes:
+        sys.stderr.write(f"meshctl: {note}\n")
+    mesh, service_graph = _mesh_and_graph(result, options)
+    placed = render.place(result.findings, mesh, service_graph)
+    node = None
+    if focus is not None:
+        node = render.resolve_focus(service_graph, focus)
+        service_graph = render.focus(service_graph, node, radius)
+    title = "meshctl graph: " + " ".join(paths)
+    text = render.renderer(format)(
+        service_graph, placed, render.RenderOptions(title=title, focus=node, radius=radius if node else None)
+    )
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        write_atomic(output, text)
+        nodes, edges = service_graph.g.number_of_nodes(), service_graph.g.number_of_edges()
+        sys.stderr.write(f"meshctl: wrote {output} ({nodes} nodes, {edges} edges, {len(result.findings)} findings)\n")
+
+
+def _mesh_and_graph(result: Any, options: Options) -> tuple[Any, Any]:
+    """The model and graph the analysis ran on, with the security analysis' edges.
+
+    Until the pipeline hands its Analysis back (RunResult.analysis), they are rebuilt from
+    the checked documents: lowering again costs a fraction of the run (docs/graph.md).
+    """
+    analysis = getattr(result, "analysis", None)
+    if analysis is not None:
+        return analysis.mesh, analysis.graph
+    from meshctl.graph import build
+    from meshctl.lower import lower
+    from meshctl.lower.mesh_config import load_mesh_config
+
+    mesh_config = load_mesh_config(Path(options.mesh_config)) if options.mesh_config else None
+    mesh = lower(result.checked, mesh_config)
+    graph = build(mesh)
+    _add_security_edges(mesh, graph)
+    return mesh, graph
+
+
+def _add_security_edges(mesh: Any, graph: Any) -> None:
+    """The security analysis' edges: mtls (client groups -> services) and allowed callers."""
+    from meshctl.security.authz import add_authorization, allowed_callers
+    from meshctl.security.mtls import add_mtls, mtls_edges
+
+    add_mtls(graph, mesh, mtls_edges(mesh))
+    add_authorization(graph, mesh, allowed_callers(mesh))
 
 
 @app.command()

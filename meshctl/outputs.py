@@ -22,6 +22,12 @@ def refuse_inputs(outputs: Iterable[Path], inputs: Iterable[str]) -> None:
             raise UsageError(f"{out}: refusing to write over an input file")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so that readers see the old file or the new one, never half."""
     directory = path.parent if str(path.parent) else Path(".")
@@ -37,6 +43,7 @@ def write_atomic(path: Path, text: str) -> None:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
+            os.fchmod(handle.fileno(), 0o666 & ~_umask())  # as open() would create it, not 0600
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from meshctl.diagnostics import Finding, ResourceRef, Severity
 from meshctl.errors import InputError
@@ -27,6 +28,9 @@ from meshctl.rules.input import msh006_unused_suppression as unused_suppression
 from meshctl.rules.input import msh011_unknown_field as unknown_field
 from meshctl.validate.catalog import Catalog
 from meshctl.validate.checker import DocumentChecker, ignored_by_annotations
+
+if TYPE_CHECKING:
+    from meshctl.rules.context import Analysis
 
 MAX_STDIN = 512 * 1024 * 1024
 
@@ -45,6 +49,7 @@ class RunResult:
     _lines: dict[str, list[str]] = field(default_factory=dict, repr=False)
     docs: list[SourceDoc] = field(default_factory=list)
     checked: list[SourceDoc] = field(default_factory=list)  # documents of a kind meshctl checks
+    analysis: Analysis | None = field(default=None, repr=False)  # set by run_analyze
 
     def source_lines(self, file: str) -> list[str] | None:
         lines = self._lines.get(file)
@@ -169,6 +174,7 @@ def run_analyze(options: Options, catalog: Catalog | None = None) -> RunResult:
         result = _run_validate(options, catalog)
         mesh = lower(result.checked, mesh_config)
         analysis = Analysis(mesh, closed_world=options.closed_world)
+        result.analysis = analysis
         annotations = {(d.file, d.ref): d.annotations for d in result.checked if d.annotations}
         for rule in analysis_rules():
             if not _enabled(rule, options) or not _has_inputs(rule, mesh):

@@ -27,6 +27,7 @@ from meshctl.model.objects import (
     TargetRef,
     TrafficSplit,
     Workload,
+    WorkloadPolicy,
 )
 
 POLICY = "policy.linkerd.io"
@@ -147,6 +148,16 @@ def lower_traffic_split(doc: SourceDoc, ctx: Lowering) -> None:
     )
 
 
+def lower_rate_limit_policy(doc: SourceDoc, ctx: Lowering) -> None:
+    spec = dct(doc.data.get("spec"))
+    ctx.model.workload_policies.append(
+        WorkloadPolicy(
+            doc.kind, doc.name, ctx.namespace(doc), None,
+            (_ref(doc, spec.get("targetRef"), ("spec", "targetRef")),) if "targetRef" in spec else (), origin(doc),
+        )
+    )
+
+
 def lower_external_workload(doc: SourceDoc, ctx: Lowering) -> None:
     spec = dct(doc.data.get("spec"))
     tls = dct(spec.get("meshTLS") or spec.get("meshTls"))
@@ -170,6 +181,7 @@ LOWERERS = {
     f"{POLICY}/NetworkAuthentication": lower_network_authentication,
     f"{POLICY}/ServerAuthorization": lower_server_authorization,
     f"{POLICY}/HTTPRoute": lower_http_route,
+    f"{POLICY}/HTTPLocalRateLimitPolicy": lower_rate_limit_policy,
     "linkerd.io/ServiceProfile": lower_service_profile,
     "split.smi-spec.io/TrafficSplit": lower_traffic_split,
     "workload.linkerd.io/ExternalWorkload": lower_external_workload,
