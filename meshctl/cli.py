@@ -119,6 +119,9 @@ def analyze(
     closed_world: Annotated[
         bool, typer.Option("--closed-world", help="The inputs are the whole mesh: unresolved references are errors.")
     ] = False,
+    explain_mtls: Annotated[
+        bool, typer.Option("--explain-mtls", help="Also print the effective mTLS of every client group and Service port.")
+    ] = False,
     format: FormatOpt = None,
     output: OutputOpt = None,
     fail_on: FailOnOpt = None,
@@ -147,6 +150,12 @@ def _run(command: str, runner: Any, flags: dict[str, Any]) -> None:
     reports = _reports(flags["format"], flags["output"], flags["paths"])
     result = runner(options)
     _emit(command, result, reports, flags["color"])
+    if flags.get("explain_mtls") and result.analysis is not None:
+        from meshctl.report.base import sanitize
+        from meshctl.security.mtls import mtls_edges, mtls_table
+
+        stream = sys.stdout if reports[0][0] == "text" else sys.stderr  # keep JSON/SARIF stdout parseable
+        stream.write("\n" + sanitize(mtls_table(mtls_edges(result.analysis.mesh))))
     raise typer.Exit(_exit_code(result, options))
 
 

@@ -142,3 +142,56 @@ def test_annotations_suppress_analysis_findings(tmp_path: Path) -> None:
     (tmp_path / "mesh.yaml").write_text(quiet)
     report = json.loads(run_meshctl("analyze", "-f", "json", "--closed-world", str(tmp_path)).stdout)
     assert report["findings"] == []
+
+
+def test_explain_mtls_prints_the_per_edge_table(tmp_path: Path) -> None:
+    mesh = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio-injection: enabled}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: legacy}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: cart, namespace: shop}
+spec:
+  selector: {app: cart}
+  ports: [{name: http, port: 8080}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: cart, namespace: shop}
+spec:
+  selector: {matchLabels: {app: cart}}
+  template:
+    metadata: {labels: {app: cart}}
+    spec: {containers: [{name: cart, image: cart:1}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: batch, namespace: legacy}
+spec:
+  selector: {matchLabels: {app: batch}}
+  template:
+    metadata: {labels: {app: batch}}
+    spec: {containers: [{name: batch, image: batch:1}]}
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: shop}
+spec:
+  mtls: {mode: STRICT}
+"""
+    (tmp_path / "mesh.yaml").write_text(mesh)
+    run = run_meshctl("analyze", "--explain-mtls", str(tmp_path))
+    table = run.stdout.split("in 1 file", 1)[1]
+    assert "cart.shop:8080" in table
+    rows = [line for line in table.splitlines() if "cart.shop:8080" in line]
+    assert any("mtls" in row for row in rows) and any("broken" in row for row in rows)
+    assert "STRICT from PeerAuthentication default.shop" in table
+    as_json = run_meshctl("analyze", "--explain-mtls", "-f", "json", str(tmp_path))
+    json.loads(as_json.stdout)  # the table goes to stderr, stdout stays one JSON document
+    assert "cart.shop:8080" in as_json.stderr
