@@ -255,23 +255,10 @@ def graph(
 
 
 def _mesh_and_graph(result: Any, options: Options) -> tuple[Any, Any]:
-    """The model and graph the analysis ran on, with the security analysis' edges.
-
-    Until the pipeline hands its Analysis back (RunResult.analysis), they are rebuilt from
-    the checked documents: lowering again costs a fraction of the run (docs/graph.md).
-    """
-    analysis = getattr(result, "analysis", None)
-    if analysis is not None:
-        return analysis.mesh, analysis.graph
-    from meshctl.graph import build
-    from meshctl.lower import lower
-    from meshctl.lower.mesh_config import load_mesh_config
-
-    mesh_config = load_mesh_config(Path(options.mesh_config)) if options.mesh_config else None
-    mesh = lower(result.checked, mesh_config)
-    graph = build(mesh)
-    _add_security_edges(mesh, graph)
-    return mesh, graph
+    """The model and graph the analysis ran on, with the security analysis' edges added."""
+    analysis = result.analysis
+    _add_security_edges(analysis.mesh, analysis.graph)
+    return analysis.mesh, analysis.graph
 
 
 def _add_security_edges(mesh: Any, graph: Any) -> None:
