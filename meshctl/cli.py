@@ -235,7 +235,7 @@ def graph(
     result = run_analyze(options)
     for note in result.notes:
         sys.stderr.write(f"meshctl: {note}\n")
-    mesh, service_graph = _mesh_and_graph(result, options)
+    mesh, service_graph = _mesh_and_graph(result)
     placed = render.place(result.findings, mesh, service_graph)
     node = None
     if focus is not None:
@@ -254,7 +254,7 @@ def graph(
         sys.stderr.write(f"meshctl: wrote {output} ({nodes} nodes, {edges} edges, {len(result.findings)} findings)\n")
 
 
-def _mesh_and_graph(result: Any, options: Options) -> tuple[Any, Any]:
+def _mesh_and_graph(result: Any) -> tuple[Any, Any]:
     """The model and graph the analysis ran on, with the security analysis' edges added."""
     analysis = result.analysis
     _add_security_edges(analysis.mesh, analysis.graph)
