@@ -65,6 +65,7 @@ NODE_STROKE = "#57606a"
 EDGE_COLOUR = "#57606a"
 RED = "#cf222e"
 ALLOWED_COLOUR = "#1a7f37"  # allowed-caller edges
+AMBER = "#9a6700"  # one-way TLS edges
 SEVERITY_COLOUR = {Severity.ERROR: RED, Severity.WARNING: "#bf8700", Severity.INFO: "#0969da"}
 
 
@@ -74,6 +75,7 @@ class Tls(enum.Enum):
     MTLS = "mtls"  # solid
     PLAINTEXT = "plaintext"  # dashed red
     BROKEN = "broken"  # crossed red: the connection fails
+    TLS = "tls"  # dashed amber: TLS to the application, no mesh identity (DestinationRule SIMPLE)
 
 
 @dataclass(frozen=True)
@@ -227,7 +229,7 @@ def edge_label(kind: str, data: dict[str, Any], share: float | None = None) -> s
         return f"allowed :{port}" if port is not None else "allowed"
     if kind == "mtls":
         state = tls_state(kind, data)
-        text = {Tls.MTLS: "mTLS", Tls.PLAINTEXT: "plaintext", Tls.BROKEN: "broken"}.get(
+        text = {Tls.MTLS: "mTLS", Tls.PLAINTEXT: "plaintext", Tls.BROKEN: "broken", Tls.TLS: "TLS"}.get(
             state, str(data.get("outcome", "mtls"))  # type: ignore[arg-type]
         )
         port = data.get("port")

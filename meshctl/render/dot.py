@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from meshctl.render import (
     ALLOWED_COLOUR,
+    AMBER,
     EDGE_COLOUR,
     KIND_FILL,
     KINDS,
@@ -115,13 +116,15 @@ def render(graph: ServiceGraph, findings: Sequence[PlacedFinding], options: Rend
         colour = None
         if edge.tls in (Tls.PLAINTEXT, Tls.BROKEN):
             colour = RED
+        elif edge.tls is Tls.TLS:
+            colour = AMBER
         elif edge.severity is not None:
             colour = SEVERITY_COLOUR[edge.severity]
         elif edge.kind == "allowed":
             colour = ALLOWED_COLOUR
         if colour is not None:
             pairs += [("color", quote(colour)), ("fontcolor", quote(colour))]
-        if edge.tls is Tls.PLAINTEXT or edge.kind == "mirrors":
+        if edge.tls in (Tls.PLAINTEXT, Tls.TLS) or edge.kind == "mirrors":
             pairs.append(("style", "dashed"))
         elif edge.kind == "allowed":
             pairs.append(("style", "dotted"))

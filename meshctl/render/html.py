@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from meshctl.diagnostics import Severity
 from meshctl.render import (
     ALLOWED_COLOUR,
+    AMBER,
     EDGE_COLOUR,
     KIND_FILL,
     KIND_TITLES,
@@ -202,6 +203,7 @@ MARKER_COLOURS = {
     "grey": EDGE_COLOUR,
     "red": RED,
     "allowed": ALLOWED_COLOUR,
+    "tls": AMBER,
     "error": SEVERITY_COLOUR[Severity.ERROR],
     "warning": SEVERITY_COLOUR[Severity.WARNING],
     "info": SEVERITY_COLOUR[Severity.INFO],
@@ -231,6 +233,8 @@ def _edge_look(edge: EdgeView) -> tuple[str, str, str, float]:
         return RED, "tee-red", "", max(width, 2.0)
     if edge.tls is Tls.PLAINTEXT:
         return RED, "arrow-red", "6 4", max(width, 2.0)
+    if edge.tls is Tls.TLS:
+        return AMBER, "arrow-tls", "6 4", max(width, 2.0)
     if edge.severity is not None:
         name = edge.severity.label
         dash = "6 4" if edge.kind == "mirrors" else ""
@@ -404,6 +408,7 @@ def legend() -> str:
         ("allowed caller", ALLOWED_COLOUR, "2 3", "arrow-allowed"),
         ("mTLS", EDGE_COLOUR, "", "arrow-grey"),
         ("plaintext", RED, "6 4", "arrow-red"),
+        ("TLS without mesh identity", AMBER, "6 4", "arrow-tls"),
         ("broken", RED, "", "tee-red"),
     ]
     for text, colour, dash, marker in lines:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from meshctl.render import (
     ALLOWED_COLOUR,
+    AMBER,
     KIND_FILL,
     KINDS,
     NODE_STROKE,
@@ -102,7 +103,7 @@ def render(graph: ServiceGraph, findings: Sequence[PlacedFinding], options: Rend
         lines.append(f'  {ids[node.id]}{opening}"{label}"{closing}')
     styles: list[str] = []
     for index, edge in enumerate(view.edges):
-        arrow = {Tls.PLAINTEXT: "-.->", Tls.BROKEN: "--x"}.get(edge.tls, "-->")  # type: ignore[arg-type]
+        arrow = {Tls.PLAINTEXT: "-.->", Tls.TLS: "-.->", Tls.BROKEN: "--x"}.get(edge.tls, "-->")  # type: ignore[arg-type]
         if edge.kind in ("mirrors", "allowed") and edge.tls is None:
             arrow = "-.->"
         label = edge.label
@@ -131,11 +132,13 @@ def _edge_style(tls: Tls | None, severity: object, kind: str) -> str:
     parts = []
     if tls in (Tls.PLAINTEXT, Tls.BROKEN):
         parts.append(f"stroke:{RED}")
+    elif tls is Tls.TLS:
+        parts.append(f"stroke:{AMBER}")
     elif severity is not None:
         parts.append(f"stroke:{SEVERITY_COLOUR[severity]}")  # type: ignore[index]
     elif kind == "allowed":
         parts.append(f"stroke:{ALLOWED_COLOUR}")
-    if tls is Tls.PLAINTEXT:
+    if tls in (Tls.PLAINTEXT, Tls.TLS):
         parts.append("stroke-dasharray:6 4")
     if severity is not None:
         parts.append("stroke-width:3px")

@@ -84,3 +84,25 @@ def test_graphviz_reads_the_demo_mesh(demo) -> None:
     names = {o["name"] for o in drawn.get("objects", []) if "name" in o}
     assert set(demo.graph.g.nodes) <= names
     assert len(drawn["edges"]) == demo.graph.g.number_of_edges()
+
+
+def test_one_way_tls_edges_are_dashed_amber_in_every_format() -> None:
+    import networkx as nx
+
+    from meshctl.graph import ServiceGraph
+    from meshctl.render import AMBER, RenderOptions
+    from meshctl.render import html as html_renderer
+    from meshctl.render import mermaid as mermaid_renderer
+    from meshctl.render.dot import render as dot_render
+
+    g = nx.MultiDiGraph()
+    g.add_node("clients:shop/meshed", kind="clients", label="shop clients")
+    g.add_node("service:api.shop.svc.cluster.local", kind="service", label="api.shop")
+    g.add_edge("clients:shop/meshed", "service:api.shop.svc.cluster.local", kind="mtls", outcome="tls", port=443)
+    graph = ServiceGraph(g)
+    dot = dot_render(graph, [], RenderOptions())
+    assert f'color="{AMBER}"' in dot and "style=dashed" in dot and "TLS :443" in dot
+    mermaid = mermaid_renderer.render(graph, [], RenderOptions())
+    assert "-.->" in mermaid and f"stroke:{AMBER}" in mermaid
+    page = html_renderer.render(graph, [], RenderOptions())
+    assert 'marker-end="url(#arrow-tls)"' in page and "TLS without mesh identity" in page
