@@ -25,7 +25,7 @@ def test_the_demo_reports_exactly_the_planted_mistakes() -> None:
     assert found == planted
     summary = report["summary"]
     readme = (DEMO / "README.md").read_text()
-    words = {2: "two", 9: "Nine"}
+    words = {5: "five", 9: "Nine"}
     assert f"{words.get(summary['error'], summary['error'])} errors and {words.get(summary['warning'], summary['warning'])} warnings" in readme
 
 
