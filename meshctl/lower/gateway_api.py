@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from meshctl.load.document import SourceDoc
-from meshctl.lower.context import Lowering, dct, dicts, integer, labels, lst, origin, text, texts
+from meshctl.lower.context import Lowering, dct, dicts, integer, labels, lst, origin, text
 from meshctl.model import hosts
 from meshctl.model.objects import (
     Backend,

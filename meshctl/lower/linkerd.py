@@ -14,7 +14,7 @@ lowers to the same Route as Gateway API's, with its Server or Service parents.
 from __future__ import annotations
 
 from meshctl.load.document import SourceDoc
-from meshctl.lower.context import Lowering, dct, dicts, integer, labels, lst, origin, text, texts
+from meshctl.lower.context import Lowering, dct, dicts, labels, lst, origin, text, texts
 from meshctl.lower.gateway_api import parent_ref, route_rules
 from meshctl.model.objects import (
     LinkerdAuthorizationPolicy,
