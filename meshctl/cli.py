@@ -80,6 +80,10 @@ ChannelOpt = Annotated[
     Optional[str],
     typer.Option("--gateway-api-channel", help="standard or experimental: the Gateway API CRDs your clusters serve."),
 ]
+JobsOpt = Annotated[
+    Optional[int],
+    typer.Option("--jobs", "-j", help="Worker processes for reading large inputs (default: the number of cores)."),
+]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="List every file skipped.")]
 
 _debug = False
@@ -98,6 +102,7 @@ def validate(
     allow_unknown_fields: UnknownOpt = False,
     strict_kinds: StrictKindsOpt = False,
     gateway_api_channel: ChannelOpt = None,
+    jobs: JobsOpt = None,
     config: ConfigOpt = None,
     no_config: NoConfigOpt = False,
     color: ColorOpt = None,
@@ -132,6 +137,7 @@ def analyze(
     allow_unknown_fields: UnknownOpt = False,
     strict_kinds: StrictKindsOpt = False,
     gateway_api_channel: ChannelOpt = None,
+    jobs: JobsOpt = None,
     config: ConfigOpt = None,
     no_config: NoConfigOpt = False,
     color: ColorOpt = None,
@@ -172,8 +178,12 @@ def _run_options(flags: dict[str, Any]) -> Options:
     channel = flags["gateway_api_channel"] or options.gateway_api_channel
     if channel not in ("standard", "experimental"):
         raise UsageError(f"--gateway-api-channel must be standard or experimental, not {channel!r}")
+    jobs = flags.get("jobs") or options.jobs or os.cpu_count() or 1
+    if jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, not {jobs}")
     return dataclasses.replace(
         options,
+        jobs=jobs,
         gateway_api_channel=channel,
         verbose=flags["verbose"],
         closed_world=bool(flags.get("closed_world")) or options.closed_world,
@@ -213,6 +223,7 @@ def graph(
     allow_unknown_fields: UnknownOpt = False,
     strict_kinds: StrictKindsOpt = False,
     gateway_api_channel: ChannelOpt = None,
+    jobs: JobsOpt = None,
     config: ConfigOpt = None,
     no_config: NoConfigOpt = False,
     verbose: VerboseOpt = False,
@@ -356,6 +367,7 @@ def _options(
         config_file=str(config_path) if config_path else None,
         closed_world=bool(settings.get("closed-world", False)),
         gateway_api_channel=str(settings.get("gateway-api-channel", "experimental")),
+        jobs=int(settings.get("jobs", 0)),
         mesh_config=(
             str(config_path.parent / str(settings["mesh-config"]))
             if config_path is not None and "mesh-config" in settings else None

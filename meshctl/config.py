@@ -36,6 +36,7 @@ KEYS = {
     "strict-kinds": bool,
     "closed-world": bool,
     "gateway-api-channel": str,
+    "jobs": int,
     "mesh-config": str,
 }
 

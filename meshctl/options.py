@@ -30,5 +30,6 @@ class Options:
     verbose: bool = False
     closed_world: bool = False
     gateway_api_channel: str = "experimental"  # or "standard": what the clusters serve
+    jobs: int = 1  # worker processes for reading and checking large inputs
     mesh_config: str | None = None
     notes: tuple[str, ...] = field(default=())

@@ -12,7 +12,7 @@ import fnmatch
 import gc
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +26,7 @@ from meshctl.options import Options, Suppression
 from meshctl.rules.base import Rule
 from meshctl.rules.input import msh006_unused_suppression as unused_suppression
 from meshctl.rules.input import msh011_unknown_field as unknown_field
+from meshctl.validate import parallel
 from meshctl.validate.catalog import Catalog
 from meshctl.validate.checker import DocumentChecker, ignored_by_annotations
 
@@ -67,8 +68,8 @@ class RunResult:
         return max((f.severity for f in self.findings), default=None)
 
 
-def read_input(item: InputFile) -> tuple[str | None, ReadResult]:
-    """Read one input; problems with its content are findings, never exceptions."""
+def read_text_of(item: InputFile) -> tuple[str | None, Finding | None]:
+    """The text of one input, or the finding that says why it is not text."""
     if item.path is None:
         data = _read_stdin()
     else:
@@ -78,13 +79,7 @@ def read_input(item: InputFile) -> tuple[str | None, ReadResult]:
             raise InputError(f"{item.display}: permission denied") from None
         except OSError as exc:
             raise InputError(f"{item.display}: {exc.strerror or exc}") from None
-    text, problem = decode(data, item.display)
-    if text is None:
-        result = ReadResult()
-        if problem is not None:
-            result.findings.append(problem)
-        return None, result
-    return text, read_text(text, item.display, json_file=item.is_json)
+    return decode(data, item.display)
 
 
 def _read_stdin() -> bytes:
@@ -126,7 +121,13 @@ def run_validate(options: Options, catalog: Catalog | None = None) -> RunResult:
         return result
 
 
-def _run_validate(options: Options, catalog: Catalog | None) -> RunResult:
+def _nothing() -> None:
+    return None
+
+
+def _run_validate(
+    options: Options, catalog: Catalog | None, while_waiting: Callable[[], None] = _nothing
+) -> RunResult:
     found = discover(options.paths, options.exclude)
     result = RunResult(files=len(found.files), skipped_files=found.skipped_files)
     result.notes.extend(found.notes)
@@ -138,28 +139,70 @@ def _run_validate(options: Options, catalog: Catalog | None) -> RunResult:
             f"skipped {count} file{'s' if count > 1 else ''} that {'are' if count > 1 else 'is'} "
             "not .yaml, .yml or .json (-v lists them)"
         )
+    texts = [(item, *read_text_of(item)) for item in found.files]
+    total = sum(len(text) for _, text, _ in texts if text is not None)
+    if parallel.worth_it(options.jobs, total):
+        _check_in_workers(result, texts, options, while_waiting)
+        return result
     checker = DocumentChecker(
         catalog or Catalog.default(),
         strict_kinds=options.strict_kinds,
         gateway_api_channel=options.gateway_api_channel,
     )
-    for item in found.files:
-        text, read = read_input(item)
-        file_findings = list(read.findings)
+    for item, text, problem in texts:
+        read = read_text(text, item.display, json_file=item.is_json) if text is not None else ReadResult()
+        file_findings = [problem] if problem is not None else []
+        file_findings.extend(read.findings)
         result.empty += read.empty
         for doc in read.docs:
             checked = checker.check(doc)
-            if checked.status == "checked":
-                result.resources += 1
-                result.checked.append(doc)
-            elif checked.status == "skipped":
-                result.skipped += 1
+            _count(result, doc, checked.status)
             file_findings.extend(checked.findings)
         result.docs.extend(read.docs)
         result.findings.extend(file_findings)
         if text is not None:
             result.texts[item.display] = text
     return result
+
+
+def _count(result: RunResult, doc: SourceDoc, status: str) -> None:
+    if status == "checked":
+        result.resources += 1
+        result.checked.append(doc)
+    elif status == "skipped":
+        result.skipped += 1
+
+
+def _check_in_workers(
+    result: RunResult,
+    texts: list[tuple[InputFile, str | None, Finding | None]],
+    options: Options,
+    while_waiting: Callable[[], None],
+) -> None:
+    """The same as the sequential loop, with reading and checking done by worker processes."""
+    tasks: list[parallel.Task] = []
+    ranges: list[tuple[int, int]] = []
+    for item, text, _ in texts:
+        parts = parallel.split(item.display, text, item.is_json) if text is not None else []
+        ranges.append((len(tasks), len(tasks) + len(parts)))
+        tasks.extend(parts)
+    outcomes = parallel.check_in_workers(
+        tasks, options.jobs, options.strict_kinds, options.gateway_api_channel, while_waiting
+    )
+    for (item, text, problem), (first, last) in zip(texts, ranges):
+        parts = outcomes[first:last]
+        file_findings = [problem] if problem is not None else []
+        for part in parts:
+            file_findings.extend(part.findings)
+            result.empty += part.empty
+        if text is not None:
+            lines = text.split("\n")
+            for doc, outcome in parallel.documents(parts, item.display, lines):
+                _count(result, doc, outcome.status)
+                file_findings.extend(outcome.findings)
+                result.docs.append(doc)
+            result.texts[item.display] = text
+        result.findings.extend(file_findings)
 
 
 def run_analyze(options: Options, catalog: Catalog | None = None) -> RunResult:
@@ -171,7 +214,7 @@ def run_analyze(options: Options, catalog: Catalog | None = None) -> RunResult:
 
     mesh_config = load_mesh_config(Path(options.mesh_config)) if options.mesh_config else None
     with _collector_paused():
-        result = _run_validate(options, catalog)
+        result = _run_validate(options, catalog, while_waiting=_prepare_analysis)
         mesh = lower(result.checked, mesh_config)
         analysis = Analysis(mesh, closed_world=options.closed_world)
         result.analysis = analysis
@@ -191,6 +234,14 @@ def _doc_key(finding: Finding) -> tuple[str, ResourceRef] | None:
     if finding.location is None or finding.resource is None:
         return None
     return (finding.location.file, finding.resource)
+
+
+def _prepare_analysis() -> None:
+    """Import what the analysis needs (rules, networkx) while workers read the inputs."""
+    from meshctl.rules.registry import analysis_rules
+
+    analysis_rules()
+    import networkx  # noqa: F401
 
 
 def _enabled(rule: Rule, options: Options) -> bool:

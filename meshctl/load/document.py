@@ -17,14 +17,19 @@ class SourceDoc:
     ``data`` is the plain Python value PyYAML built; ``node`` the YAML node tree it came
     from, walked only when a finding needs a position (so reading stays as fast as the
     C loader). ``item`` is set for resources expanded from a ``List``'s ``items``.
+    ``lines`` are the first and last line (0-based) of the whole document in its file.
+    A document read in a worker process (``--jobs``) arrives without its node tree:
+    ``deferred`` composes it again from the file's text the first time a position is asked.
     """
 
     file: str
     index: int
     data: dict[str, Any]
-    node: Node
+    node: Node | None
     template: str | None = None
     item: int | None = None
+    lines: tuple[int, int] = (0, 0)
+    deferred: list[str] | None = None  # the file's lines, to compose ``node`` on demand
     kind_key: str = field(init=False, default="")  # ``group/Kind``, as rules declare the kinds they read
 
     def __post_init__(self) -> None:
@@ -78,9 +83,16 @@ class SourceDoc:
         return ResourceRef(self.api_version, self.kind, self.name, self.namespace)
 
     # -- positions -------------------------------------------------------------------
+    def tree(self) -> Node:
+        """The document's node tree (composed again from the text when read elsewhere)."""
+        if self.node is None:
+            assert self.deferred is not None
+            self.node = _compose(self.deferred, self.lines, self.item)
+        return self.node
+
     @property
     def line(self) -> int:
-        return self.node.start_mark.line + 1
+        return self.tree().start_mark.line + 1
 
     def locate(self, path: FieldPath, *, key: bool = False) -> Location:
         """The position of the field at ``path``.
@@ -89,7 +101,7 @@ class SourceDoc:
         (a missing required field) falls back to the nearest ancestor that does, as
         Istio's analyzers fall back to the resource's first line.
         """
-        node, key_node = _walk(self.node, path)
+        node, key_node = _walk(self.tree(), path)
         target = key_node if (key and key_node is not None) else node
         mark = target.start_mark
         return Location(
@@ -102,6 +114,25 @@ class SourceDoc:
 
     def document_location(self) -> Location:
         return self.locate(())
+
+
+def _compose(lines: list[str], span: tuple[int, int], item: int | None) -> Node:
+    """The node tree of the document on ``span`` of ``lines``, with its real line numbers."""
+    import yaml
+
+    start, end = span
+    text = "\n" * start + "\n".join(lines[start : end + 1])
+    loader = yaml.CSafeLoader(text)
+    try:
+        loader.check_node()
+        node = loader.get_node()
+    finally:
+        loader.dispose()
+    if item is not None and isinstance(node, MappingNode):
+        for key_node, value_node in node.value:
+            if key_node.value == "items" and isinstance(value_node, SequenceNode):
+                return value_node.value[item]  # type: ignore[no-any-return]
+    return node  # type: ignore[no-any-return]
 
 
 def _walk(node: Node, path: FieldPath) -> tuple[Node, Node | None]:

@@ -50,6 +50,7 @@ class ReadResult:
     docs: list[SourceDoc] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     empty: int = 0  # empty and comment-only documents
+    documents: int = 0  # every document seen, empty and broken ones included (the next index)
 
 
 class _Loader(yaml.CSafeLoader):  # type: ignore[misc]
@@ -145,6 +146,7 @@ def read_text(text: str, display: str, *, json_file: bool = False) -> ReadResult
     offset_text = text
     while True:
         index, error_line = _read_stream(offset_text, display, sources, index, result)
+        result.documents = index
         if error_line is None:
             return result
         resume = _next_separator(text, error_line)
@@ -246,7 +248,7 @@ def _add_document(
         for i, item in enumerate(items):
             item_node = items_node.value[i] if isinstance(items_node, SequenceNode) else node
             if isinstance(item, dict):
-                result.docs.append(SourceDoc(display, index, item, item_node, template, item=i))
+                result.docs.append(SourceDoc(display, index, item, item_node, template, item=i, lines=_span(node)))
             elif item is None:
                 result.empty += 1  # `- null` items: nothing to apply, as kubectl sees it
             else:
@@ -257,7 +259,11 @@ def _add_document(
                     )
                 )
         return
-    result.docs.append(SourceDoc(display, index, data, node, template))
+    result.docs.append(SourceDoc(display, index, data, node, template, lines=_span(node)))
+
+
+def _span(node: Node) -> tuple[int, int]:
+    return node.start_mark.line, node.end_mark.line
 
 
 MAX_EXPANDED_NODES = 1_000_000
