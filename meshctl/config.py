@@ -10,6 +10,7 @@ exclude: ["charts/*/values.yaml", "vendor/*"]
 allow-unknown-fields: false
 strict-kinds: false
 gateway-api-channel: standard   # the Gateway API CRDs your clusters run (default: experimental)
+jobs: 2                     # worker processes for inputs of 2 MB and more (default: the cores)
 closed-world: false         # analyze: the inputs are the whole mesh
 mesh-config: mesh.yaml      # analyze: Istio MeshConfig (relative to this file)
 ```
