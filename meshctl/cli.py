@@ -492,6 +492,8 @@ def main() -> None:
     gc.disable()
     try:
         code = app(standalone_mode=False)
+        if code == ExitCode.INTERRUPTED:  # typer turns Ctrl-C into this exit code
+            sys.stderr.write("meshctl: interrupted\n")
         sys.exit(code if isinstance(code, int) else 0)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

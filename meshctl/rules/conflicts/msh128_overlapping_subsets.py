@@ -39,8 +39,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshctl.diagnostics import Finding, Severity
-from meshctl.model.mesh import selects
-from meshctl.model.objects import DestinationPolicy, Subset, Workload
+from meshctl.model.objects import DestinationPolicy, Service, Subset, Workload
 from meshctl.rules.base import Rule
 from meshctl.rules.conflicts._dr_merge import merged, same_host, subset_labels
 from meshctl.rules.conflicts._selected_workloads import WorkloadIndex
@@ -75,45 +74,82 @@ def _overlaps(
     if service is not None and workloads.has_workloads(service.namespace):
         pods = workloads.selected(service.namespace, selector)
     narrowed = [(p, s, _narrow(s.labels, selector)) for p, s in members]
-    for i, (owner, subset, labels) in enumerate(narrowed):
+    for i, j, reason in _first_overlaps(narrowed, pods, service, selector, workloads):
+        owner, subset, _ = narrowed[i]
+        other_owner, other, _ = narrowed[j]
+        where = "" if other_owner is owner else f" of DestinationRule {other_owner.name!r}"
+        yield RULE.on(
+            subset.origin.at("labels"),
+            f"subset {subset.name!r} {subset_labels(subset.labels)} of host {owner.fqdn!r} "
+            f"overlaps subset {other.name!r} {subset_labels(other.labels)}{where}: {reason}, "
+            "so routes to either subset reach the same pods",
+            related=(ctx.related(other.origin, f"overlaps subset {other.name!r} of"),),
+        )
+
+
+Narrowed = tuple[DestinationPolicy, Subset, dict[str, str]]
+MAX_INDEXED_LABELS = 6  # label sets larger than this are compared whole, not by their parts
+
+
+def _first_overlaps(
+    narrowed: list[Narrowed],
+    pods: list[Workload] | None,
+    service: Service | None,
+    selector: dict[str, str],
+    workloads: WorkloadIndex,
+) -> Iterator[tuple[int, int, str]]:
+    """For each subset, the first earlier subset it overlaps, found through indexes.
+
+    Subsets are compared by their label sets (equal, or one inside the other) or, when
+    the Service's pods are known, by the pods they share; never pairwise, so a host with
+    tens of thousands of subsets is checked in linear time.
+    """
+    by_labels: dict[frozenset[tuple[str, str]], int] = {}  # exact label set -> first subset
+    by_part: dict[frozenset[tuple[str, str]], int] = {}  # every part of a label set -> first subset
+    pod_owner: dict[int, int] = {}  # pod -> first subset selecting it
+    for i, (_, subset, labels) in enumerate(narrowed):
         if not labels:
             continue
-        for other_owner, other, other_labels in narrowed[:i]:
-            if not other_labels or other.name == subset.name:
-                continue
-            reason = _overlap(subset, labels, other, other_labels, pods)
-            if reason is None:
-                continue
-            where = "" if other_owner is owner else f" of DestinationRule {other_owner.name!r}"
-            yield RULE.on(
-                subset.origin.at("labels"),
-                f"subset {subset.name!r} {subset_labels(subset.labels)} of host {owner.fqdn!r} "
-                f"overlaps subset {other.name!r} {subset_labels(other.labels)}{where}: {reason}, "
-                "so routes to either subset reach the same pods",
-                related=(ctx.related(other.origin, f"overlaps subset {other.name!r} of"),),
-            )
+        items = frozenset(labels.items())
+        earlier: list[tuple[int, str]] = []
+        same = by_labels.get(items)
+        if same is not None and narrowed[same][1].name != subset.name:
+            earlier.append((same, "they select pods by the same labels"))
+        if pods is not None and service is not None:
+            chosen = workloads.selected(service.namespace, {**selector, **labels})
+            for pod in chosen:
+                j = pod_owner.get(id(pod))
+                if j is not None and narrowed[j][1].name != subset.name:
+                    both = [w for w in chosen if pod_owner.get(id(w)) == j]
+                    more = f" and {len(both) - 1} more" if len(both) > 1 else ""
+                    earlier.append((j, f"both select {both[0].kind} {both[0].name!r}{more}"))
+                    break
+            for pod in chosen:
+                pod_owner.setdefault(id(pod), i)
+        elif pods is None:
+            for part in _parts(items):
+                j = by_labels.get(part)
+                if j is not None and part != items and narrowed[j][1].name != subset.name:
+                    earlier.append((j, f"every pod of {subset.name!r} is also in {narrowed[j][1].name!r}"))
+            j = by_part.get(items)
+            if j is not None and by_labels.get(items) != j and narrowed[j][1].name != subset.name:
+                earlier.append((j, f"every pod of {narrowed[j][1].name!r} is also in {subset.name!r}"))
+        if earlier:
+            yield (i, *min(earlier))
+        by_labels.setdefault(items, i)
+        for part in _parts(items):
+            by_part.setdefault(part, i)
 
 
-def _overlap(
-    subset: Subset,
-    labels: dict[str, str],
-    other: Subset,
-    other_labels: dict[str, str],
-    pods: list[Workload] | None,
-) -> str | None:
-    if labels == other_labels:
-        return "they select pods by the same labels"
-    if pods is not None:
-        both = [w for w in pods if selects(labels, w.labels) and selects(other_labels, w.labels)]
-        if not both:
-            return None
-        more = f" and {len(both) - 1} more" if len(both) > 1 else ""
-        return f"both select {both[0].kind} {both[0].name!r}{more}"
-    if labels.items() <= other_labels.items():
-        return f"every pod of {other.name!r} is also in {subset.name!r}"
-    if other_labels.items() <= labels.items():
-        return f"every pod of {subset.name!r} is also in {other.name!r}"
-    return None
+def _parts(items: frozenset[tuple[str, str]]) -> list[frozenset[tuple[str, str]]]:
+    """The non-empty sub-sets of a label set (only the whole set when it is large)."""
+    if len(items) > MAX_INDEXED_LABELS:
+        return [items]
+    ordered = sorted(items)
+    return [
+        frozenset(item for bit, item in enumerate(ordered) if mask >> bit & 1)
+        for mask in range(1, 1 << len(ordered))
+    ]
 
 
 def _narrow(labels: dict[str, str], selector: dict[str, str]) -> dict[str, str]:
