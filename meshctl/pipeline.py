@@ -183,9 +183,9 @@ def _check_in_workers(
     tasks: list[parallel.Task] = []
     ranges: list[tuple[int, int]] = []
     for item, text, _ in texts:
-        parts = parallel.split(item.display, text, item.is_json) if text is not None else []
-        ranges.append((len(tasks), len(tasks) + len(parts)))
-        tasks.extend(parts)
+        chunks = parallel.split(item.display, text, item.is_json) if text is not None else []
+        ranges.append((len(tasks), len(tasks) + len(chunks)))
+        tasks.extend(chunks)
     outcomes = parallel.check_in_workers(
         tasks, options.jobs, options.strict_kinds, options.gateway_api_channel, while_waiting
     )
@@ -206,7 +206,7 @@ def _check_in_workers(
 
 
 def run_analyze(options: Options, catalog: Catalog | None = None) -> RunResult:
-    """validate, then lower -> graph -> rules on every document with sound types."""
+    """validate, then lower -> graph -> rules on every document of a kind meshctl checks."""
     from meshctl.lower import lower
     from meshctl.lower.mesh_config import load_mesh_config
     from meshctl.rules.context import Analysis
@@ -224,7 +224,8 @@ def run_analyze(options: Options, catalog: Catalog | None = None) -> RunResult:
                 continue
             assert rule.analyze_fn is not None
             for finding in rule.analyze_fn(analysis):
-                if not ignored_by_annotations(annotations.get(_doc_key(finding), {}), finding):
+                key = _doc_key(finding)
+                if key is None or not ignored_by_annotations(annotations.get(key, {}), finding):
                     result.findings.append(finding)
         finish(result, options)
     return result

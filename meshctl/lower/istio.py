@@ -345,7 +345,7 @@ def _selector(spec: dict[str, Any], key: str = "selector", field: str = "matchLa
 
 
 def target_refs(doc: SourceDoc, spec: dict[str, Any]) -> tuple[TargetRef, ...]:
-    refs = []
+    refs: list[tuple[dict[str, Any], Path]] = []
     if isinstance(spec.get("targetRef"), dict):
         refs.append((spec["targetRef"], ("spec", "targetRef")))
     refs += [(r, ("spec", "targetRefs", i)) for i, r in dicts(spec.get("targetRefs"))]
@@ -373,18 +373,24 @@ def lower_peer_authentication(doc: SourceDoc, ctx: Lowering) -> None:
 
 def _source(doc: SourceDoc, s: dict[str, Any], path: Path) -> Source:
     return Source(
-        *(texts(s.get(k)) for k in (
-            "principals", "notPrincipals", "namespaces", "notNamespaces", "serviceAccounts",
-            "notServiceAccounts", "ipBlocks", "notIpBlocks", "requestPrincipals", "notRequestPrincipals",
-            "remoteIpBlocks", "notRemoteIpBlocks",
-        )),
+        principals=texts(s.get("principals")), not_principals=texts(s.get("notPrincipals")),
+        namespaces=texts(s.get("namespaces")), not_namespaces=texts(s.get("notNamespaces")),
+        service_accounts=texts(s.get("serviceAccounts")),
+        not_service_accounts=texts(s.get("notServiceAccounts")),
+        ip_blocks=texts(s.get("ipBlocks")), not_ip_blocks=texts(s.get("notIpBlocks")),
+        request_principals=texts(s.get("requestPrincipals")),
+        not_request_principals=texts(s.get("notRequestPrincipals")),
+        remote_ip_blocks=texts(s.get("remoteIpBlocks")), not_remote_ip_blocks=texts(s.get("notRemoteIpBlocks")),
         origin=origin(doc, *path),
     )
 
 
 def _operation(doc: SourceDoc, o: dict[str, Any], path: Path) -> Operation:
     return Operation(
-        *(texts(o.get(k)) for k in ("hosts", "notHosts", "ports", "notPorts", "methods", "notMethods", "paths", "notPaths")),
+        hosts=texts(o.get("hosts")), not_hosts=texts(o.get("notHosts")),
+        ports=texts(o.get("ports")), not_ports=texts(o.get("notPorts")),
+        methods=texts(o.get("methods")), not_methods=texts(o.get("notMethods")),
+        paths=texts(o.get("paths")), not_paths=texts(o.get("notPaths")),
         origin=origin(doc, *path),
     )
 
