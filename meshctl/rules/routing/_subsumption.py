@@ -353,9 +353,9 @@ def _fields(match: RequestMatch) -> Iterator[tuple[str, str, StringMatch, str]]:
             yield "header", name, sm, CLAIM if name.startswith(CLAIM_PREFIX) else HEADER
     for name, sm in match.query_params:
         yield "query", name, sm, QUERY
-    for label, sm in _pseudo_headers(match)[1:]:
-        if sm is not None and not sm.invert:
-            yield label, "", sm, HEADER
+    for label, pseudo in _pseudo_headers(match)[1:]:
+        if pseudo is not None and not pseudo.invert:
+            yield label, "", pseudo, HEADER
 
 
 def _required(match: RequestMatch) -> Iterator[Key]:

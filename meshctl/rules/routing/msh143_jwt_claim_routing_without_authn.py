@@ -42,7 +42,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from functools import cached_property
 
-from meshctl.diagnostics import Finding, Severity
+from meshctl.diagnostics import Finding, Related, Severity
 from meshctl.model.mesh import MeshModel, selects
 from meshctl.model.objects import Gateway, ParentRef, RequestAuthentication, Route, Workload
 from meshctl.model.origin import Origin
@@ -138,7 +138,7 @@ def _check(
         return  # no selector: the gateway pods cannot be named
     root = ctx.mesh.mesh_config.root_namespace
     shown = f"routes on {claim!r} at Gateway {gateway.name}.{gateway.namespace}"
-    related = (ctx.related(gateway.origin, "the gateway is"),)
+    related: tuple[Related, ...] = (ctx.related(gateway.origin, "the gateway is"),)
     pods = index.selected(gateway.selector)
     if not pods:
         if not index.may_apply(gateway.selector):

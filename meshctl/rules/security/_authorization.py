@@ -135,7 +135,7 @@ def _build_defects(ctx: Analysis) -> dict[int, list[Defect]]:
     for policy in policies:
         workloads = policy_workloads(mesh, policy)
         found: list[Defect] = []
-        for i, rule in enumerate(policy.rules):
+        for i, rule in enumerate(policy.rules or ()):
             found += _rule_defects(policy, i, rule, workloads, ports)
         out[id(policy)] = found
     return out
