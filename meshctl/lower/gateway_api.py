@@ -18,6 +18,7 @@ Services, parents to Gateways in the route's namespace.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from meshctl.load.document import SourceDoc
@@ -36,6 +37,8 @@ from meshctl.model.objects import (
     RouteRule,
     StringMatch,
 )
+from meshctl.model.origin import Origin
+from meshctl.model.traffic import Cors, HeaderOps, OriginMatch, Redirect, Rewrite
 
 Path = tuple[str | int, ...]
 GROUP = "gateway.networking.k8s.io"
@@ -83,6 +86,77 @@ def _match(doc: SourceDoc, m: dict[str, Any], path: Path, grpc: bool) -> Request
     )
 
 
+def _header_pairs(items: Any) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((text(i.get("name")) or "", str(i.get("value", ""))) for _, i in dicts(items) if text(i.get("name"))))
+
+
+def header_filters(doc: SourceDoc, filters: list[tuple[int, dict[str, Any]]], path: Path) -> HeaderOps | None:
+    """RequestHeaderModifier and ResponseHeaderModifier filters as one HeaderOps."""
+    request = next((dct(f.get("requestHeaderModifier")) for _, f in filters if f.get("type") == "RequestHeaderModifier"), None)
+    response = next((dct(f.get("responseHeaderModifier")) for _, f in filters if f.get("type") == "ResponseHeaderModifier"), None)
+    if request is None and response is None:
+        return None
+    first = next(j for j, f in filters if str(f.get("type", "")).endswith("HeaderModifier"))
+    request, response = request or {}, response or {}
+    return HeaderOps(
+        request_set=_header_pairs(request.get("set")), request_add=_header_pairs(request.get("add")),
+        request_remove=tuple(v for v in lst(request.get("remove")) if isinstance(v, str)),
+        response_set=_header_pairs(response.get("set")), response_add=_header_pairs(response.get("add")),
+        response_remove=tuple(v for v in lst(response.get("remove")) if isinstance(v, str)),
+        origin=origin(doc, *path, "filters", first),
+    )
+
+
+def _path_modifier(value: Any) -> tuple[str | None, str | None]:
+    """(full path, prefix) of an HTTPPathModifier."""
+    data = dct(value)
+    if data.get("type") == "ReplaceFullPath":
+        return text(data.get("replaceFullPath")), None
+    if data.get("type") == "ReplacePrefixMatch":
+        return None, text(data.get("replacePrefixMatch"))
+    return None, None
+
+
+def _redirect(doc: SourceDoc, f: dict[str, Any], where: Origin) -> Redirect:
+    data = dct(f.get("requestRedirect"))
+    full, prefix = _path_modifier(data.get("path"))
+    return Redirect(
+        uri=full, authority=text(data.get("hostname")), scheme=text(data.get("scheme")),
+        port=integer(data.get("port")), derive_port=False, code=integer(data.get("statusCode")) or 302,
+        origin=where, prefix=prefix,
+    )
+
+
+def _rewrite(doc: SourceDoc, f: dict[str, Any], where: Origin) -> Rewrite:
+    data = dct(f.get("urlRewrite"))
+    full, prefix = _path_modifier(data.get("path"))
+    return Rewrite(uri=prefix, regex=None, authority=text(data.get("hostname")), origin=where, full_path=full)
+
+
+def _cors(doc: SourceDoc, f: dict[str, Any], where: Origin) -> Cors:
+    data = dct(f.get("cors"))
+    age = integer(data.get("maxAge"))
+    credentials = data.get("allowCredentials")
+    return Cors(
+        allow_origins=tuple(OriginMatch("exact", o) for o in lst(data.get("allowOrigins")) if isinstance(o, str)),
+        allow_methods=tuple(v for v in lst(data.get("allowMethods")) if isinstance(v, str)),
+        allow_headers=tuple(v for v in lst(data.get("allowHeaders")) if isinstance(v, str)),
+        expose_headers=tuple(v for v in lst(data.get("exposeHeaders")) if isinstance(v, str)),
+        max_age=f"{age}s" if age is not None else None,
+        allow_credentials=credentials if isinstance(credentials, bool) else None,
+        unmatched_preflights=None, origin=where,
+    )
+
+
+def _mirror_percent(f: dict[str, Any]) -> float | None:
+    data = dct(f.get("requestMirror"))
+    if isinstance(data.get("percent"), int):
+        return float(data["percent"])
+    fraction = dct(data.get("fraction"))
+    numerator, denominator = integer(fraction.get("numerator")), integer(fraction.get("denominator")) or 100
+    return None if numerator is None else 100.0 * numerator / denominator
+
+
 def backend_ref(doc: SourceDoc, ctx: Lowering, ns: str, ref: dict[str, Any], path: Path) -> Backend:
     group = text(ref.get("group")) or ""
     kind = text(ref.get("kind")) or "Service"
@@ -95,6 +169,7 @@ def backend_ref(doc: SourceDoc, ctx: Lowering, ns: str, ref: dict[str, Any], pat
         weight=integer(ref.get("weight")) if "weight" in ref else 1,
         kind=kind if is_service or not group else f"{kind}.{group}",
         origin=origin(doc, *path), host_origin=origin(doc, *path, "name"),
+        headers=header_filters(doc, dicts(ref.get("filters")), path),
     )
 
 
@@ -114,25 +189,38 @@ def route_rules(doc: SourceDoc, ctx: Lowering, ns: str, protocol: str) -> tuple[
     rules = []
     for i, rule in dicts(spec.get("rules")):
         path: Path = ("spec", "rules", i)
-        filters = [f for _, f in dicts(rule.get("filters"))]
-        types = tuple(text(f.get("type")) or "" for f in filters)
+        filters = dicts(rule.get("filters"))
+        types = tuple(text(f.get("type")) or "" for _, f in filters)
         mirrors = tuple(
-            backend_ref(doc, ctx, ns, dct(dct(f.get("requestMirror")).get("backendRef")), (*path, "filters", j, "requestMirror", "backendRef"))
-            for j, f in dicts(rule.get("filters")) if f.get("type") == "RequestMirror"
+            _with_percent(
+                backend_ref(doc, ctx, ns, dct(dct(f.get("requestMirror")).get("backendRef")),
+                            (*path, "filters", j, "requestMirror", "backendRef")),
+                _mirror_percent(f),
+            )
+            for j, f in filters if f.get("type") == "RequestMirror"
         )
+        by_type = {text(f.get("type")): (f, origin(doc, *path, "filters", j)) for j, f in reversed(filters)}
         matches = tuple(_match(doc, m, (*path, "matches", j), grpc) for j, m in dicts(rule.get("matches")))
         timeouts = dct(rule.get("timeouts"))
         rules.append(
             RouteRule(
                 name=text(rule.get("name")), index=i, protocol=protocol, matches=matches,
                 backends=tuple(backend_ref(doc, ctx, ns, b, (*path, "backendRefs", j)) for j, b in dicts(rule.get("backendRefs"))),
-                mirrors=mirrors, redirect="RequestRedirect" in types, direct_response=False, delegate=None,
-                timeout=text(timeouts.get("request")), retry=None, fault=None, rewrite="URLRewrite" in types,
-                header_changes=any(t.endswith("HeaderModifier") for t in types), cors="CORS" in types,
+                mirrors=mirrors,
+                redirect=_redirect(doc, *by_type["RequestRedirect"]) if "RequestRedirect" in by_type else None,
+                direct_response=None, delegate=None,
+                timeout=text(timeouts.get("request")), retry=None, fault=None,
+                rewrite=_rewrite(doc, *by_type["URLRewrite"]) if "URLRewrite" in by_type else None,
+                header_changes=header_filters(doc, filters, path),
+                cors=_cors(doc, *by_type["CORS"]) if "CORS" in by_type else None,
                 sni_hosts=(), jwt_claim_matches=False, filters=types, origin=origin(doc, *path),
             )
         )
     return tuple(rules)
+
+
+def _with_percent(backend: Backend, percent: float | None) -> Backend:
+    return replace(backend, percent=percent)
 
 
 def lower_route(doc: SourceDoc, ctx: Lowering, protocol: str) -> None:

@@ -56,6 +56,20 @@ from meshctl.model.objects import (
     WorkloadPolicy,
 )
 from meshctl.model.origin import Origin
+from meshctl.model.traffic import (
+    ConnectionPool,
+    Cors,
+    DirectResponse,
+    HashKey,
+    HeaderOps,
+    LoadBalancer,
+    OriginMatch,
+    OutlierDetection,
+    Redirect,
+    Rewrite,
+    TcpKeepalive,
+    Warmup,
+)
 
 Path = tuple[str | int, ...]
 JWT_CLAIM_PREFIX = "@request.auth.claims"
@@ -98,15 +112,20 @@ def _request_match(doc: SourceDoc, m: dict[str, Any], path: Path) -> RequestMatc
         source_namespace=text(m.get("sourceNamespace")),
         gateways=texts(m.get("gateways")),
         origin=origin(doc, *path),
+        name=text(m.get("name")),
     )
 
 
-def _backend(doc: SourceDoc, ctx: Lowering, ns: str, dest: dict[str, Any], weight: Any, path: Path, dest_path: Path) -> Backend:
+def _backend(
+    doc: SourceDoc, ctx: Lowering, ns: str, dest: dict[str, Any], weight: Any, path: Path, dest_path: Path,
+    *, percent: float | None = None, headers: HeaderOps | None = None,
+) -> Backend:
     host = text(dest.get("host")) or ""
     return Backend(
         host=host, fqdn=ctx.fqdn(host, ns), subset=text(dest.get("subset")),
         port=integer(dct(dest.get("port")).get("number")), weight=integer(weight), kind="host",
         origin=origin(doc, *path), host_origin=origin(doc, *dest_path, "host"),
+        percent=percent, headers=headers,
     )
 
 
@@ -114,18 +133,91 @@ def _backends(doc: SourceDoc, ctx: Lowering, ns: str, rule: dict[str, Any], path
     out = []
     for i, r in dicts(rule.get("route")):
         out.append(_backend(doc, ctx, ns, dct(r.get("destination")), r.get("weight"),
-                            (*path, "route", i), (*path, "route", i, "destination")))
+                            (*path, "route", i), (*path, "route", i, "destination"),
+                            headers=header_ops(doc, r.get("headers"), (*path, "route", i, "headers"))))
     return tuple(out)
 
 
 def _mirrors(doc: SourceDoc, ctx: Lowering, ns: str, rule: dict[str, Any], path: Path) -> tuple[Backend, ...]:
     out = []
     if isinstance(rule.get("mirror"), dict):
-        out.append(_backend(doc, ctx, ns, rule["mirror"], None, (*path, "mirror"), (*path, "mirror")))
+        legacy = integer(rule.get("mirrorPercent"))
+        percent = _percent(rule, "mirrorPercentage")
+        out.append(_backend(doc, ctx, ns, rule["mirror"], None, (*path, "mirror"), (*path, "mirror"),
+                            percent=float(legacy) if percent is None and legacy is not None else percent))
     for i, m in dicts(rule.get("mirrors")):
         out.append(_backend(doc, ctx, ns, dct(m.get("destination")), None,
-                            (*path, "mirrors", i), (*path, "mirrors", i, "destination")))
+                            (*path, "mirrors", i), (*path, "mirrors", i, "destination"), percent=_percent(m)))
     return tuple(out)
+
+
+def _pairs(value: Any) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((str(k), "" if v is None else str(v)) for k, v in dct(value).items()))
+
+
+def header_ops(doc: SourceDoc, value: Any, path: Path) -> HeaderOps | None:
+    """Istio ``Headers``: ``{request: {set, add, remove}, response: {...}}``."""
+    if not isinstance(value, dict):
+        return None
+    request, response = dct(value.get("request")), dct(value.get("response"))
+    return HeaderOps(
+        request_set=_pairs(request.get("set")), request_add=_pairs(request.get("add")),
+        request_remove=texts(request.get("remove")),
+        response_set=_pairs(response.get("set")), response_add=_pairs(response.get("add")),
+        response_remove=texts(response.get("remove")),
+        origin=origin(doc, *path),
+    )
+
+
+def _redirect(doc: SourceDoc, value: Any, path: Path) -> Redirect | None:
+    if not isinstance(value, dict):
+        return None
+    return Redirect(
+        uri=text(value.get("uri")), authority=text(value.get("authority")), scheme=text(value.get("scheme")),
+        port=integer(value.get("port")), derive_port=value.get("derivePort") == "FROM_REQUEST_PORT",
+        code=integer(value.get("redirectCode")), origin=origin(doc, *path),
+    )
+
+
+def _rewrite(doc: SourceDoc, value: Any, path: Path) -> Rewrite | None:
+    if not isinstance(value, dict):
+        return None
+    regex = dct(value.get("uriRegexRewrite"))
+    pattern, substitution = text(regex.get("match")), text(regex.get("rewrite"))
+    return Rewrite(
+        uri=text(value.get("uri")),
+        regex=(pattern, substitution or "") if pattern is not None else None,
+        authority=text(value.get("authority")), origin=origin(doc, *path),
+    )
+
+
+def _direct_response(doc: SourceDoc, value: Any, path: Path) -> DirectResponse | None:
+    if not isinstance(value, dict):
+        return None
+    body = dct(value.get("body"))
+    return DirectResponse(
+        status=integer(value.get("status")) or 200,
+        body=text(body.get("string")) if "string" in body else text(body.get("bytes")),
+        origin=origin(doc, *path),
+    )
+
+
+def _cors(doc: SourceDoc, value: Any, path: Path) -> Cors | None:
+    if not isinstance(value, dict):
+        return None
+    origins = [OriginMatch("exact", o) for o in texts(value.get("allowOrigin"))]
+    for item in lst(value.get("allowOrigins")):
+        sm = string_match(item)
+        if sm is not None and sm.type is not MatchType.PRESENT:
+            origins.append(OriginMatch(sm.type.value, sm.value))
+    credentials = value.get("allowCredentials")
+    return Cors(
+        allow_origins=tuple(origins), allow_methods=texts(value.get("allowMethods")),
+        allow_headers=texts(value.get("allowHeaders")), expose_headers=texts(value.get("exposeHeaders")),
+        max_age=text(value.get("maxAge")),
+        allow_credentials=credentials if isinstance(credentials, bool) else None,
+        unmatched_preflights=text(value.get("unmatchedPreflights")), origin=origin(doc, *path),
+    )
 
 
 def _http_rule(doc: SourceDoc, ctx: Lowering, ns: str, i: int, rule: dict[str, Any]) -> RouteRule:
@@ -142,25 +234,49 @@ def _http_rule(doc: SourceDoc, ctx: Lowering, ns: str, i: int, rule: dict[str, A
     return RouteRule(
         name=text(rule.get("name")), index=i, protocol="http", matches=matches,
         backends=_backends(doc, ctx, ns, rule, path), mirrors=_mirrors(doc, ctx, ns, rule, path),
-        redirect="redirect" in rule, direct_response="directResponse" in rule,
+        redirect=_redirect(doc, rule.get("redirect"), (*path, "redirect")),
+        direct_response=_direct_response(doc, rule.get("directResponse"), (*path, "directResponse")),
         delegate=(f"{text(delegate.get('namespace')) or ns}/{text(delegate.get('name'))}" if delegate else None),
         timeout=text(rule.get("timeout")),
         retry=None if retries is None else Retry(
             integer(retries.get("attempts")), text(retries.get("perTryTimeout")),
             text(retries.get("retryOn")), origin(doc, *path, "retries"),
+            ignore_previous_hosts=_flag(retries.get("retryIgnorePreviousHosts")),
+            remote_localities=retries.get("retryRemoteLocalities") is True,
+            backoff=text(retries.get("backoff")),
         ),
         fault=None if fault is None else Fault(
-            text(delay.get("fixedDelay")), _percent(delay), integer(abort.get("httpStatus")), _percent(abort),
-            origin(doc, *path, "fault"),
+            text(delay.get("fixedDelay")), _fault_percent(delay), integer(abort.get("httpStatus")),
+            _fault_percent(abort), origin(doc, *path, "fault"),
+            abort_grpc=text(abort.get("grpcStatus")) or _int_text(abort.get("grpcStatus")),
+            exponential_delay=text(delay.get("exponentialDelay")),
         ),
-        rewrite="rewrite" in rule, header_changes="headers" in rule, cors="corsPolicy" in rule,
+        rewrite=_rewrite(doc, rule.get("rewrite"), (*path, "rewrite")),
+        header_changes=header_ops(doc, rule.get("headers"), (*path, "headers")),
+        cors=_cors(doc, rule.get("corsPolicy"), (*path, "corsPolicy")),
         sni_hosts=(), jwt_claim_matches=jwt, filters=(), origin=origin(doc, *path),
     )
 
 
-def _percent(section: dict[str, Any]) -> float | None:
-    value = dct(section.get("percentage")).get("value")
+def _percent(section: dict[str, Any], key: str = "percentage") -> float | None:
+    value = dct(section.get(key)).get("value")
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _fault_percent(section: dict[str, Any]) -> float | None:
+    """``percentage.value``, else the deprecated integer ``percent``; None when neither is set."""
+    legacy = integer(section.get("percent"))
+    value = _percent(section)
+    return float(legacy) if value is None and legacy is not None else value
+
+
+def _flag(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _int_text(value: Any) -> str | None:
+    number = integer(value)
+    return None if number is None else str(number)
 
 
 def _l4_rule(doc: SourceDoc, ctx: Lowering, ns: str, kind: str, i: int, rule: dict[str, Any]) -> RouteRule:
@@ -180,9 +296,9 @@ def _l4_rule(doc: SourceDoc, ctx: Lowering, ns: str, kind: str, i: int, rule: di
         )
     return RouteRule(
         name=None, index=i, protocol=kind, matches=tuple(matches),
-        backends=_backends(doc, ctx, ns, rule, path), mirrors=(), redirect=False, direct_response=False,
-        delegate=None, timeout=None, retry=None, fault=None, rewrite=False, header_changes=False,
-        cors=False, sni_hosts=tuple(sni), jwt_claim_matches=False, filters=(), origin=origin(doc, *path),
+        backends=_backends(doc, ctx, ns, rule, path), mirrors=(), redirect=None, direct_response=None,
+        delegate=None, timeout=None, retry=None, fault=None, rewrite=None, header_changes=None,
+        cors=None, sni_hosts=tuple(sni), jwt_claim_matches=False, filters=(), origin=origin(doc, *path),
     )
 
 
@@ -235,6 +351,84 @@ def _tls(value: Any, where: Origin) -> TLSSettings | None:
         insecure_skip_verify=value.get("insecureSkipVerify") is True,
         credential_name=text(value.get("credentialName")),
         origin=where,
+        sni=text(value.get("sni")),
+        subject_alt_names=texts(value.get("subjectAltNames")),
+        ca_certificates=text(value.get("caCertificates")),
+        client_certificate=text(value.get("clientCertificate")),
+        private_key=text(value.get("privateKey")),
+    )
+
+
+def _load_balancer(doc: SourceDoc, value: Any, path: Path) -> LoadBalancer | None:
+    if not isinstance(value, dict):
+        return None
+    ch = value.get("consistentHash")
+    hash_key = None
+    algorithm = ring = table = None
+    if isinstance(ch, dict):
+        cookie = dct(ch.get("httpCookie"))
+        if text(ch.get("httpHeaderName")):
+            hash_key = HashKey("header", text(ch.get("httpHeaderName")))
+        elif cookie:
+            hash_key = HashKey("cookie", text(cookie.get("name")), text(cookie.get("path")), text(cookie.get("ttl")))
+        elif ch.get("useSourceIp") is True:
+            hash_key = HashKey("source_ip")
+        elif text(ch.get("httpQueryParameterName")):
+            hash_key = HashKey("query", text(ch.get("httpQueryParameterName")))
+        if isinstance(ch.get("maglev"), dict):
+            algorithm, table = "maglev", integer(dct(ch["maglev"]).get("tableSize"))
+        else:
+            algorithm = "ring"
+            ring = integer(dct(ch.get("ringHash")).get("minimumRingSize")) or integer(ch.get("minimumRingSize"))
+    warmup = dct(value.get("warmup"))
+    legacy_warmup = text(value.get("warmupDurationSecs"))
+    return LoadBalancer(
+        simple=text(value.get("simple")), hash_key=hash_key if isinstance(ch, dict) else None,
+        hash_algorithm=algorithm, ring_size=ring, table_size=table,
+        warmup=(
+            Warmup(text(warmup.get("duration")) or "", _number(warmup.get("aggression")),
+                   _number(dct(warmup.get("minimumPercent")).get("value", warmup.get("minimumPercent"))))
+            if text(warmup.get("duration")) else Warmup(legacy_warmup, None, None) if legacy_warmup else None
+        ),
+        locality="localityLbSetting" in value, origin=origin(doc, *path),
+    )
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _connection_pool(doc: SourceDoc, value: Any, path: Path) -> ConnectionPool | None:
+    if not isinstance(value, dict):
+        return None
+    tcp, http = dct(value.get("tcp")), dct(value.get("http"))
+    keepalive = tcp.get("tcpKeepalive")
+    return ConnectionPool(
+        max_connections=integer(tcp.get("maxConnections")), connect_timeout=text(tcp.get("connectTimeout")),
+        max_connection_duration=text(tcp.get("maxConnectionDuration")), tcp_idle_timeout=text(tcp.get("idleTimeout")),
+        tcp_keepalive=TcpKeepalive(integer(dct(keepalive).get("probes")), text(dct(keepalive).get("time")),
+                                   text(dct(keepalive).get("interval"))) if isinstance(keepalive, dict) else None,
+        http1_max_pending_requests=integer(http.get("http1MaxPendingRequests")),
+        http2_max_requests=integer(http.get("http2MaxRequests")),
+        max_requests_per_connection=integer(http.get("maxRequestsPerConnection")),
+        max_retries=integer(http.get("maxRetries")), idle_timeout=text(http.get("idleTimeout")),
+        h2_upgrade_policy=text(http.get("h2UpgradePolicy")), use_client_protocol=http.get("useClientProtocol") is True,
+        max_concurrent_streams=integer(http.get("maxConcurrentStreams")), origin=origin(doc, *path),
+    )
+
+
+def _outlier_detection(doc: SourceDoc, value: Any, path: Path) -> OutlierDetection | None:
+    if not isinstance(value, dict):
+        return None
+    return OutlierDetection(
+        consecutive_5xx=integer(value.get("consecutive5xxErrors")),
+        consecutive_gateway_errors=integer(value.get("consecutiveGatewayErrors")),
+        consecutive_local_origin_failures=integer(value.get("consecutiveLocalOriginFailures")),
+        split_external_local_origin_errors=value.get("splitExternalLocalOriginErrors") is True,
+        interval=text(value.get("interval")), base_ejection_time=text(value.get("baseEjectionTime")),
+        max_ejection_percent=integer(value.get("maxEjectionPercent")),
+        min_health_percent=integer(value.get("minHealthPercent")),
+        consecutive_errors=integer(value.get("consecutiveErrors")), origin=origin(doc, *path),
     )
 
 
@@ -250,9 +444,10 @@ def _traffic_policy(doc: SourceDoc, value: Any, path: Path) -> TrafficPolicy | N
             port_level.append((number, nested))
     return TrafficPolicy(
         load_balancer=text(lb.get("simple")) or ("consistentHash" if "consistentHash" in lb else None),
-        connection_pool="connectionPool" in value, outlier_detection="outlierDetection" in value,
+        connection_pool=_connection_pool(doc, value.get("connectionPool"), (*path, "connectionPool")),
+        outlier_detection=_outlier_detection(doc, value.get("outlierDetection"), (*path, "outlierDetection")),
         tls=_tls(value.get("tls"), origin(doc, *path, "tls")), port_level=tuple(port_level),
-        origin=origin(doc, *path),
+        origin=origin(doc, *path), lb=_load_balancer(doc, value.get("loadBalancer"), (*path, "loadBalancer")),
     )
 
 
@@ -293,6 +488,9 @@ def lower_gateway(doc: SourceDoc, ctx: Lowering) -> None:
                 tls_mode=text(tls.get("mode")) if tls else None, credential_names=credentials,
                 allowed_namespaces="All", allowed_selector=None, allowed_kinds=(),
                 origin=origin(doc, "spec", "servers", i),
+                https_redirect=tls.get("httpsRedirect") is True, bind=text(server.get("bind")),
+                server_certificate=text(tls.get("serverCertificate")), private_key=text(tls.get("privateKey")),
+                ca_certificates=text(tls.get("caCertificates")),
             )
         )
     selector = spec.get("selector")

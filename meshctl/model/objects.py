@@ -11,6 +11,16 @@ import enum
 from dataclasses import dataclass
 
 from meshctl.model.origin import Origin
+from meshctl.model.traffic import (
+    ConnectionPool,
+    Cors,
+    DirectResponse,
+    HeaderOps,
+    LoadBalancer,
+    OutlierDetection,
+    Redirect,
+    Rewrite,
+)
 
 Labels = dict[str, str]
 
@@ -194,6 +204,7 @@ class RequestMatch:
     origin: Origin
     sni_hosts: tuple[str, ...] = ()  # tls matches
     destination_subnets: tuple[str, ...] = ()  # tcp and tls matches
+    name: str | None = None  # Istio match name (part of the Envoy route name)
 
     @property
     def is_catch_all(self) -> bool:
@@ -229,6 +240,8 @@ class Backend:
     kind: str  # Service | ServiceEntry-host | external | ...
     origin: Origin
     host_origin: Origin
+    percent: float | None = None  # mirrors: the share of requests copied (None: all)
+    headers: HeaderOps | None = None  # per-destination header changes
 
 
 @dataclass(frozen=True, eq=False)
@@ -237,6 +250,9 @@ class Retry:
     per_try_timeout: str | None
     retry_on: str | None
     origin: Origin
+    ignore_previous_hosts: bool | None = None
+    remote_localities: bool = False
+    backoff: str | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -246,6 +262,8 @@ class Fault:
     abort_status: int | None
     abort_percent: float | None
     origin: Origin
+    abort_grpc: str | None = None  # a gRPC status name or number
+    exponential_delay: str | None = None  # not expressible in Envoy's fault filter
 
 
 @dataclass(frozen=True, eq=False)
@@ -258,15 +276,15 @@ class RouteRule:
     matches: tuple[RequestMatch, ...]  # () matches everything
     backends: tuple[Backend, ...]
     mirrors: tuple[Backend, ...]
-    redirect: bool
-    direct_response: bool
+    redirect: Redirect | None
+    direct_response: DirectResponse | None
     delegate: str | None
     timeout: str | None
     retry: Retry | None
     fault: Fault | None
-    rewrite: bool
-    header_changes: bool
-    cors: bool
+    rewrite: Rewrite | None
+    header_changes: HeaderOps | None
+    cors: Cors | None
     sni_hosts: tuple[str, ...]  # tls rules
     jwt_claim_matches: bool  # matches on request.auth.claims
     filters: tuple[str, ...]  # Gateway API filter types
@@ -317,16 +335,22 @@ class TLSSettings:
     insecure_skip_verify: bool
     credential_name: str | None
     origin: Origin
+    sni: str | None = None
+    subject_alt_names: tuple[str, ...] = ()
+    ca_certificates: str | None = None
+    client_certificate: str | None = None
+    private_key: str | None = None
 
 
 @dataclass(frozen=True, eq=False)
 class TrafficPolicy:
     load_balancer: str | None  # simple LB name or "consistentHash"
-    connection_pool: bool
-    outlier_detection: bool
+    connection_pool: ConnectionPool | None
+    outlier_detection: OutlierDetection | None
     tls: TLSSettings | None
     port_level: tuple[tuple[int, TrafficPolicy], ...]
     origin: Origin
+    lb: LoadBalancer | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -392,6 +416,11 @@ class Listener:
     allowed_selector: Labels | None
     allowed_kinds: tuple[str, ...]
     origin: Origin
+    https_redirect: bool = False
+    bind: str | None = None
+    server_certificate: str | None = None  # file-mounted certificates (Istio Gateway tls)
+    private_key: str | None = None
+    ca_certificates: str | None = None
 
 
 @dataclass(frozen=True, eq=False)
