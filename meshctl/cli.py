@@ -265,6 +265,168 @@ def graph(
         sys.stderr.write(f"meshctl: wrote {output} ({nodes} nodes, {edges} edges, {len(result.findings)} findings)\n")
 
 
+TARGETS = ("envoy",)
+TARGET_RE = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\.[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+
+
+@app.command()
+def translate(
+    paths: PathsArg,
+    to: Annotated[str, typer.Option("--to", help="The target: envoy.")],
+    output_dir: Annotated[
+        Optional[Path], typer.Option("--output-dir", "-o", help="Write the result into DIR (created if missing).")
+    ] = None,
+    proxy: Annotated[
+        str, typer.Option("--proxy", help="envoy: sidecar (default), gateway NAME.NS or inbound WORKLOAD.NS.")
+    ] = "sidecar",
+    namespace: Annotated[
+        Optional[str], typer.Option("--namespace", "-n", help="envoy sidecar: the client's namespace (default: the first route's).")
+    ] = None,
+    listen_address: Annotated[
+        str, typer.Option("--listen-address", help="envoy: the address listeners bind (default 0.0.0.0).")
+    ] = "0.0.0.0",
+    output_format: Annotated[
+        str, typer.Option("--format", help="envoy: yaml (a bootstrap, envoy.yaml) or xds (listeners/routes/clusters JSON).")
+    ] = "yaml",
+    strict: Annotated[bool, typer.Option("--strict", help="Fail (and write nothing) if anything could not be carried over.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="envoy: validate the output with the envoy binary on PATH.")] = False,
+    report: Annotated[
+        Optional[str], typer.Option("--report", help="How findings are printed: text, json, sarif, github or junit.")
+    ] = None,
+    mesh_config: Annotated[
+        Optional[Path], typer.Option("--mesh-config", help="Istio MeshConfig (YAML or the istio ConfigMap).")
+    ] = None,
+    fail_on: FailOnOpt = None,
+    select: SelectOpt = None,
+    ignore: IgnoreOpt = None,
+    suppress: SuppressOpt = None,
+    exclude: ExcludeOpt = None,
+    allow_unknown_fields: UnknownOpt = False,
+    strict_kinds: StrictKindsOpt = False,
+    gateway_api_channel: ChannelOpt = None,
+    jobs: JobsOpt = None,
+    config: ConfigOpt = None,
+    no_config: NoConfigOpt = False,
+    color: ColorOpt = None,
+    verbose: VerboseOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Compile the mesh into another configuration language, naming everything that did not carry over.
+
+    Findings go to standard output; the result is written into --output-dir only when the
+    run passes (no errors in the inputs and, with --strict, no loss at all).
+    """
+    from meshctl.pipeline import run_translate
+
+    if to not in TARGETS:
+        raise UsageError(f"unknown target {to!r} (expected {', '.join(TARGETS)})")
+    if output_format not in ("yaml", "xds"):
+        raise UsageError(f"--format must be yaml or xds, not {output_format!r}")
+    if output_dir is None:
+        raise UsageError("translate needs --output-dir DIR", hint="meshctl translate --to envoy PATH... -o out/")
+    envoy_options, paths = _envoy_options(proxy, paths, namespace, listen_address)
+    flags = dict(locals(), format=report, output=None)
+    options = _run_options(flags)
+    reports = _reports(report, None, paths)
+    files = _translation_files(output_dir, output_format)
+    from meshctl.outputs import refuse_inputs
+
+    refuse_inputs(files, paths)
+
+    def emit(mesh: Any) -> tuple[object, list[Any]]:
+        from meshctl.emit.envoy import translate as to_envoy
+
+        out = to_envoy(mesh, envoy_options)
+        return out, out.findings
+
+    result = run_translate(options, emit)
+    _emit("translate", result, reports, color)
+    code = _exit_code(result, options)
+    if strict and any(f.code.startswith("MSH40") for f in result.findings):
+        code = ExitCode.FINDINGS
+    if code != ExitCode.OK:
+        sys.stderr.write(f"meshctl: nothing written to {output_dir}: the run failed\n")
+        raise typer.Exit(code)
+    _write_envoy(result.translation, files, output_format)
+    sys.stderr.write(
+        f"meshctl: wrote {', '.join(str(f) for f in files)} ({result.translation.proxy}; "  # type: ignore[union-attr]
+        f"{sum(1 for f in result.findings if f.code.startswith('MSH40'))} losses)\n"
+    )
+    if check and not _check_envoy(result.translation):
+        raise typer.Exit(ExitCode.FINDINGS)
+    raise typer.Exit(code)
+
+
+def _envoy_options(proxy: str, paths: list[str], namespace: str | None, listen_address: str) -> tuple[Any, list[str]]:
+    """``--proxy sidecar``, ``--proxy gateway NAME.NS`` (two words, or ``gateway=NAME.NS``)."""
+    import ipaddress
+    import re
+
+    from meshctl.emit.envoy import PROXY_KINDS, EnvoyOptions
+
+    kind, _, target = proxy.replace("=", " ").replace(":", " ").partition(" ")
+    kind, target = kind.strip(), target.strip()
+    if kind not in PROXY_KINDS:
+        raise UsageError(f"--proxy must be one of {', '.join(PROXY_KINDS)}, not {kind!r}")
+    if kind != "sidecar" and not target and paths and re.match(TARGET_RE, paths[0]) and not Path(paths[0]).exists():
+        target, paths = paths[0], paths[1:]
+    if kind != "sidecar" and not re.match(TARGET_RE, target):
+        raise UsageError(f"--proxy {kind} needs NAME.NAMESPACE, not {target!r}", hint=f"--proxy {kind} public.ingress")
+    if kind == "sidecar" and target:
+        raise UsageError("--proxy sidecar takes no name; use --namespace for the client's namespace")
+    if not paths:
+        raise UsageError("no input paths given")
+    try:
+        ipaddress.ip_address(listen_address)
+    except ValueError:
+        raise UsageError(f"--listen-address must be an IP address, not {listen_address!r}") from None
+    name, _, ns = target.partition(".")
+    return EnvoyOptions(proxy=kind, target=(name, ns) if target else None, namespace=namespace,
+                        listen_address=listen_address), paths
+
+
+def _translation_files(directory: Path, output_format: str) -> list[Path]:
+    if output_format == "xds":
+        return [directory / "listeners.json", directory / "routes.json", directory / "clusters.json"]
+    return [directory / "envoy.yaml"]
+
+
+def _write_envoy(output: Any, files: list[Path], output_format: str) -> None:
+    import json
+
+    from meshctl.outputs import write_atomic
+
+    if output_format == "xds":
+        for path in files:
+            write_atomic(path, json.dumps(output.xds[path.stem], indent=2) + "\n")
+        return
+    import yaml
+
+    header = f"# Envoy bootstrap for {output.proxy}, generated by meshctl {__version__}. Do not edit.\n"
+    body = yaml.dump(output.bootstrap, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False,
+                     default_flow_style=False, width=120)
+    write_atomic(files[0], header + body)
+
+
+def _check_envoy(output: Any) -> bool:
+    """Validate the bootstrap with a real Envoy; say so when there is none."""
+    import json
+    import tempfile
+
+    from meshctl.emit.envoy.check import envoy_binary, validate
+
+    binary = envoy_binary()
+    if binary is None:
+        sys.stderr.write("meshctl: --check: no envoy binary on PATH; the output was not validated\n")
+        return True
+    with tempfile.TemporaryDirectory(prefix="meshctl-check-") as tmp:
+        config = Path(tmp) / "envoy.json"
+        config.write_text(json.dumps(output.bootstrap), encoding="utf-8")
+        verdict = validate(binary, config)
+    sys.stderr.write(f"meshctl: --check: {verdict.message}\n")
+    return verdict.ok
+
+
 def _mesh_and_graph(result: Any) -> tuple[Any, Any]:
     """The model and graph the analysis ran on, with the security analysis' edges added."""
     analysis = result.analysis

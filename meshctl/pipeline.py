@@ -31,6 +31,7 @@ from meshctl.validate.catalog import Catalog
 from meshctl.validate.checker import DocumentChecker, ignored_by_annotations
 
 if TYPE_CHECKING:
+    from meshctl.model.mesh import MeshModel
     from meshctl.rules.context import Analysis
 
 MAX_STDIN = 512 * 1024 * 1024
@@ -51,6 +52,7 @@ class RunResult:
     docs: list[SourceDoc] = field(default_factory=list)
     checked: list[SourceDoc] = field(default_factory=list)  # documents of a kind meshctl checks
     analysis: Analysis | None = field(default=None, repr=False)  # set by run_analyze
+    translation: object | None = field(default=None, repr=False)  # set by run_translate
 
     def source_lines(self, file: str) -> list[str] | None:
         lines = self._lines.get(file)
@@ -227,6 +229,25 @@ def run_analyze(options: Options, catalog: Catalog | None = None) -> RunResult:
                 key = _doc_key(finding)
                 if key is None or not ignored_by_annotations(annotations.get(key, {}), finding):
                     result.findings.append(finding)
+        finish(result, options)
+    return result
+
+
+def run_translate(options: Options, emit: Callable[[MeshModel], tuple[object, list[Finding]]]) -> RunResult:
+    """validate, then lower and hand the model to a back-end; its losses become findings."""
+    from meshctl.lower import lower
+    from meshctl.lower.mesh_config import load_mesh_config
+
+    mesh_config = load_mesh_config(Path(options.mesh_config)) if options.mesh_config else None
+    with _collector_paused():
+        result = _run_validate(options, None)
+        mesh = lower(result.checked, mesh_config)
+        result.translation, losses = emit(mesh)
+        annotations = {(d.file, d.ref): d.annotations for d in result.checked if d.annotations}
+        for finding in losses:
+            key = _doc_key(finding)
+            if key is None or not ignored_by_annotations(annotations.get(key, {}), finding):
+                result.findings.append(finding)
         finish(result, options)
     return result
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 import yaml
-from yaml.constructor import ConstructorError
+from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.error import MarkedYAMLError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.reader import ReaderError
@@ -113,6 +114,24 @@ class _Loader(yaml.CSafeLoader):  # type: ignore[misc]
 # engine only understands JSON values.
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_as_text)
 _Loader.add_constructor("tag:yaml.org,2002:binary", _Loader.construct_as_text)
+
+
+def _checked(base: Callable[[Any, ScalarNode], Any]) -> Callable[[Any, ScalarNode], Any]:
+    """PyYAML's int/float/bool constructors raise ValueError, IndexError or KeyError on an
+    explicitly tagged value that does not parse (``!!float c``); make that a marked error."""
+
+    def construct(loader: Any, node: ScalarNode) -> Any:
+        try:
+            return base(loader, node)
+        except (ValueError, IndexError, KeyError, OverflowError):
+            kind = node.tag.rsplit(":", 1)[-1]
+            raise ConstructorError(None, None, f"{node.value!r} is not a valid !!{kind}", node.start_mark) from None
+
+    return construct
+
+
+for _kind in ("int", "float", "bool"):
+    _Loader.add_constructor(f"tag:yaml.org,2002:{_kind}", _checked(getattr(SafeConstructor, f"construct_yaml_{_kind}")))
 
 
 def decode(data: bytes, display: str) -> tuple[str | None, Finding | None]:

@@ -80,9 +80,9 @@ def string_match(value: Any, *, invert: bool = False, ignore_case: bool = False)
     for key, kind in (("exact", MatchType.EXACT), ("prefix", MatchType.PREFIX), ("regex", MatchType.REGEX)):
         if isinstance(data.get(key), str):
             return StringMatch(kind, data[key], ignore_case, invert)
-    if isinstance(value, dict):
+    if isinstance(value, dict) and not any(key in data for key in ("exact", "prefix", "regex")):
         return StringMatch(MatchType.PRESENT, "", ignore_case, invert)
-    return None
+    return None  # not a match, or one whose value is not a string (a schema error)
 
 
 def _named_matches(
