@@ -222,7 +222,7 @@ def _from_pods(mesh: MeshModel, port: ServicePort, pods: list[Workload]) -> list
     out = []
     for pod in pods:
         number = _target_port(pod, port)
-        if pod.ready is not False and number is not None and pod.pod_ip and _is_ip(pod.pod_ip):
+        if pod.ready is not False and number is not None and pod.pod_ip and is_ip(pod.pod_ip):
             out.append(UpstreamEndpoint(pod.pod_ip, number, _meshed(mesh, pod), dict(pod.labels)))
     return out
 
@@ -237,7 +237,7 @@ def _from_sets(
     for endpoint_set in sets:
         for endpoint in endpoint_set.endpoints:
             number = next((n for name, n in endpoint.ports if (name or "") == (port.name or "")), None)
-            if not endpoint.ready or number is None or not _is_ip(endpoint.address):
+            if not endpoint.ready or number is None or not is_ip(endpoint.address):
                 continue
             pod = pods.get(endpoint.target) if endpoint.target else None
             if pod is None:
@@ -260,7 +260,7 @@ def _order(e: UpstreamEndpoint) -> tuple[int, int, int]:
     return ip.version, int(ip), e.port
 
 
-def _is_ip(address: str) -> bool:
+def is_ip(address: str) -> bool:
     try:
         ipaddress.ip_address(address)
     except ValueError:

@@ -57,6 +57,7 @@ from typing import Any
 
 from meshctl.emit.envoy import rbac
 from meshctl.emit.envoy.build import Build
+from meshctl.emit.envoy.endpoints import is_ip
 from meshctl.emit.envoy.names import inbound_cluster_name, listener_name
 from meshctl.emit.envoy.sidecar import http_filters
 from meshctl.emit.envoy.tls import TLS_SOCKET, sds_secret
@@ -382,7 +383,16 @@ def inbound_cluster(build: Build, workload: Workload, port: InboundPort) -> Json
     name = inbound_cluster_name(port.target)
     policy = inbound_traffic_policy(build.mesh, workload, port)
     pool = policy.connection_pool if policy is not None else None
-    address = workload.pod_ip or LOCALHOST
+    pod_ip = workload.pod_ip if workload.pod_ip and is_ip(workload.pod_ip) else None
+    if workload.pod_ip and pod_ip is None:
+        build.losses.approximated(workload.origin, f"{workload.pod_ip!r} is not an IP address; the inbound "
+                                                   "cluster sends to 127.0.0.1 instead")
+    address = pod_ip or LOCALHOST
+    if pod_ip is None and build.options.listen_address in ("0.0.0.0", "::", LOCALHOST):
+        build.losses.approximated(
+            workload.origin, f"{workload.kind} {workload.name} has no status.podIP, so the application is "
+                             f"expected on {LOCALHOST}:{port.target}, where this proxy listens too; run the output "
+                             "with --listen-address set to another address, or give the workload a pod IP")
     cluster: Json = {
         "name": name,
         "type": "STATIC",
@@ -392,7 +402,7 @@ def inbound_cluster(build: Build, workload: Workload, port: InboundPort) -> Json
     keepalive = tcp_keepalive(pool)
     if keepalive is not None:
         cluster["upstream_connection_options"] = {"tcp_keepalive": keepalive}
-    if workload.pod_ip:
+    if pod_ip:
         cluster["upstream_bind_config"] = {"source_address": {"address": PASSTHROUGH_BIND, "port_value": 0}}
     http = port.protocol.is_http or port.protocol is Protocol.UNKNOWN
     options = http_protocol_options(port.protocol, pool) if http else None

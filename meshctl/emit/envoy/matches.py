@@ -56,11 +56,15 @@ def _claim_matcher(name: str, match: StringMatch) -> Json:
     }
 
 
-def route_match(match: RequestMatch | None) -> Json:
-    """The RouteMatch of one Istio match (None: a rule without matches, ``prefix: /``)."""
+def route_match(match: RequestMatch | None, *, segments: bool = False) -> Json:
+    """The RouteMatch of one match (None: a rule without matches, ``prefix: /``).
+
+    ``segments``: prefixes match whole path segments, as Gateway API's PathPrefix does
+    (``/api`` matches ``/api/x``, not ``/apix``); Istio VirtualService prefixes do not.
+    """
     if match is None:
         return {"prefix": "/"}
-    out: Json = path_specifier(match.path)
+    out: Json = path_specifier(match.path, segments=segments)
     out["case_sensitive"] = not (match.path is not None and match.path.ignore_case)
     user = sorted((item for item in match.headers if not item[0].startswith(JWT_CLAIM_PREFIX)), key=lambda i: i[0])
     headers = [header_matcher(n, m) for n, m in user]
@@ -77,12 +81,15 @@ def route_match(match: RequestMatch | None) -> Json:
     return out
 
 
-def path_specifier(path: StringMatch | None) -> Json:
+def path_specifier(path: StringMatch | None, *, segments: bool = False) -> Json:
     if path is None or path.type is MatchType.PRESENT:
         return {"prefix": "/"}
     if path.type is MatchType.EXACT:
         return {"path": path.value}
     if path.type is MatchType.PREFIX:
+        trimmed = path.value.rstrip("/")
+        if segments and trimmed:  # Envoy wants it without the trailing slash; "/" stays a prefix
+            return {"path_separated_prefix": trimmed}
         return {"prefix": path.value}
     return {"safe_regex": {"regex": path.value}}
 

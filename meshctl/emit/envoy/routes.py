@@ -131,7 +131,7 @@ def _applies(build: Build, match: RequestMatch, site: Site) -> bool:
 def _route(build: Build, route: Route, rule: RouteRule, match: RequestMatch | None, site: Site) -> Json | None:
     name = ".".join(n for n in (rule.name, match.name if match else None) if n)
     out: Json = {"name": name} if name else {}
-    out["match"] = route_match(match)
+    out["match"] = route_match(match, segments=route.source_kind != "VirtualService")
     if rule.redirect:
         redirect = _redirect(build, rule.redirect, site)
         if redirect is None:
