@@ -129,9 +129,9 @@ def _compose(lines: list[str], span: tuple[int, int], item: int | None) -> Node:
     finally:
         loader.dispose()
     if item is not None and isinstance(node, MappingNode):
-        for key_node, value_node in node.value:
-            if key_node.value == "items" and isinstance(value_node, SequenceNode):
-                return value_node.value[item]  # type: ignore[no-any-return]
+        items = mapping_child(node, "items")[0]  # the last `items`, as the dict keeps
+        if isinstance(items, SequenceNode):
+            return items.value[item]  # type: ignore[no-any-return]
     return node  # type: ignore[no-any-return]
 
 
@@ -141,7 +141,7 @@ def _walk(node: Node, path: FieldPath) -> tuple[Node, Node | None]:
     for part in path:
         child: Node | None = None
         if isinstance(node, MappingNode):
-            child, found_key = _mapping_child(node, str(part))
+            child, found_key = mapping_child(node, str(part))
             if child is None:
                 return node, key_node
             key_node = found_key
@@ -157,7 +157,7 @@ def _walk(node: Node, path: FieldPath) -> tuple[Node, Node | None]:
     return node, key_node
 
 
-def _mapping_child(node: MappingNode, key: str) -> tuple[Node | None, Node | None]:
+def mapping_child(node: MappingNode, key: str) -> tuple[Node | None, Node | None]:
     """The value node for ``key`` (the last one wins, as in PyYAML), merge keys included."""
     found: tuple[Node | None, Node | None] = (None, None)
     for key_node, value_node in node.value:
@@ -168,7 +168,7 @@ def _mapping_child(node: MappingNode, key: str) -> tuple[Node | None, Node | Non
                 merged = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
                 for source in merged:
                     if isinstance(source, MappingNode):
-                        hit = _mapping_child(source, key)
+                        hit = mapping_child(source, key)
                         if hit[0] is not None:
                             found = hit
                             break

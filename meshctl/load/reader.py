@@ -25,7 +25,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.reader import ReaderError
 
 from meshctl.diagnostics import Finding, Location
-from meshctl.load.document import SourceDoc
+from meshctl.load.document import SourceDoc, mapping_child
 from meshctl.rules.input import (
     msh001_yaml_syntax_error as syntax,
     msh002_duplicate_key as duplicate,
@@ -296,21 +296,29 @@ def _too_large(root: Node) -> str | None:
     size is computed over distinct nodes with memoisation: linear in the document.
     """
     sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()  # expanded, children not finished: the path being walked
     stack: list[tuple[Node, bool]] = [(root, False)]
     while stack:
         node, children_done = stack.pop()
         key = id(node)
-        if key in sizes:
-            continue
         children = _children(node)
-        if children_done or not children:
-            sizes[key] = 1 + sum(sizes.get(id(c), 1) for c in children)
+        if children_done:
+            open_nodes.discard(key)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in children)
             if sizes[key] > MAX_EXPANDED_NODES:
                 return (
                     f"the document's aliases expand it to more than {MAX_EXPANDED_NODES:,} nodes "
                     "(a YAML alias bomb); it is not read"
                 )
             continue
+        if key in sizes:
+            continue
+        if not children:
+            sizes[key] = 1
+            continue
+        if key in open_nodes:  # Kubernetes' reader refuses these too ("anchor ... contains itself")
+            return "an alias refers to a node that contains it (a recursive anchor); it is not read"
+        open_nodes.add(key)
         stack.append((node, True))
         stack.extend((c, False) for c in children if id(c) not in sizes)
     return None
@@ -325,10 +333,9 @@ def _children(node: Node) -> list[Node]:
 
 
 def _child(node: Node, key: str) -> Node | None:
+    """The value node of ``key``: the last one, as the constructed dict keeps (merge keys included)."""
     if isinstance(node, MappingNode):
-        for key_node, value_node in node.value:
-            if isinstance(key_node, ScalarNode) and key_node.value == key:
-                return value_node
+        return mapping_child(node, key)[0]
     return None
 
 

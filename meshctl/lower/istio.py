@@ -55,6 +55,7 @@ from meshctl.model.objects import (
     Workload,
     WorkloadPolicy,
 )
+from meshctl.model.hosts import gateway_reference
 from meshctl.model.origin import Origin
 from meshctl.model.traffic import (
     ConnectionPool,
@@ -302,17 +303,6 @@ def _l4_rule(doc: SourceDoc, ctx: Lowering, ns: str, kind: str, i: int, rule: di
     )
 
 
-def gateway_reference(value: str, namespace: str) -> tuple[str, str]:
-    """Istio's resolveGatewayName: ``ns/name``, ``./name``, ``name``, legacy ``name.ns[.svc...]``."""
-    if "/" in value:
-        gw_ns, _, name = value.partition("/")
-        return (namespace if gw_ns in (".", "") else gw_ns), name
-    if "." in value:
-        name, gw_ns = value.split(".")[:2]
-        return gw_ns, name
-    return namespace, value
-
-
 def _gateway_ref(doc: SourceDoc, ns: str, value: str, path: Path) -> ParentRef:
     if value == "mesh":
         return ParentRef("mesh", "", "mesh", "", None, None, origin(doc, *path))
@@ -489,6 +479,7 @@ def lower_gateway(doc: SourceDoc, ctx: Lowering) -> None:
                 allowed_namespaces="All", allowed_selector=None, allowed_kinds=(),
                 origin=origin(doc, "spec", "servers", i),
                 https_redirect=tls.get("httpsRedirect") is True, bind=text(server.get("bind")),
+                port_name=text(port.get("name")),
                 server_certificate=text(tls.get("serverCertificate")), private_key=text(tls.get("privateKey")),
                 ca_certificates=text(tls.get("caCertificates")),
             )

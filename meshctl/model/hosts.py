@@ -80,3 +80,14 @@ def split_gateway_host(host: str, namespace: str) -> tuple[str, str]:
         ns, _, name = host.partition("/")
         return (namespace if ns == "." else ns), name
     return "*", host
+
+
+def gateway_reference(value: str, namespace: str) -> tuple[str, str]:
+    """Istio's resolveGatewayName: ``ns/name``, ``./name``, ``name``, legacy ``name.ns[.svc...]``."""
+    if "/" in value:
+        gw_ns, _, name = value.partition("/")
+        return (namespace if gw_ns in (".", "") else gw_ns), name
+    if "." in value:
+        name, gw_ns = value.split(".")[:2]
+        return gw_ns, name
+    return namespace, value

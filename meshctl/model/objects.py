@@ -418,6 +418,7 @@ class Listener:
     origin: Origin
     https_redirect: bool = False
     bind: str | None = None
+    port_name: str | None = None  # Istio server port.name (part of the HTTPS route configuration name)
     server_certificate: str | None = None  # file-mounted certificates (Istio Gateway tls)
     private_key: str | None = None
     ca_certificates: str | None = None

@@ -12,7 +12,8 @@ written here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from meshctl.diagnostics import Finding
@@ -28,12 +29,18 @@ Json = dict[str, Any]
 __all__ = ["EnvoyOptions", "EnvoyOutput", "PROXY_KINDS", "translate"]
 
 
-@dataclass(frozen=True)
+@dataclass
 class EnvoyOutput:
     bootstrap: Json
-    xds: dict[str, list[Json]]
     findings: list[Finding]
-    proxy: str  # what was compiled, for the summary line: "sidecar in shop", "gateway public.ingress"
+    proxy: str  # what was compiled, for the summary line: "gateway public.ingress"
+    _build: Build = field(repr=False)
+    _listeners: list[Json] = field(repr=False)
+
+    @cached_property
+    def xds(self) -> dict[str, list[Json]]:
+        """The same resources as xDS lists (listeners refer to route configurations by name)."""
+        return output.xds(self._build, self._listeners)
 
 
 def translate(mesh: MeshModel, options: EnvoyOptions) -> EnvoyOutput:
@@ -44,12 +51,7 @@ def translate(mesh: MeshModel, options: EnvoyOptions) -> EnvoyOutput:
     else:
         build, listeners, label = _sidecar(mesh, options)
     clusters.builtin_clusters(build)
-    return EnvoyOutput(
-        bootstrap=output.bootstrap(build, listeners),
-        xds=output.xds(build, listeners),
-        findings=build.losses.findings,
-        proxy=label,
-    )
+    return EnvoyOutput(output.bootstrap(build, listeners), build.losses.findings, label, build, listeners)
 
 
 def _sidecar(mesh: MeshModel, options: EnvoyOptions) -> tuple[Build, list[Json], str]:
@@ -64,8 +66,8 @@ def _sidecar(mesh: MeshModel, options: EnvoyOptions) -> tuple[Build, list[Json],
 
 def _gateway(mesh: MeshModel, options: EnvoyOptions) -> tuple[Build, list[Json], str]:
     name, namespace = _target(options)
-    build = Build(mesh, options, namespace)
-    found = gateway.find_gateway(build, name, namespace)
+    found = gateway.find_gateway(mesh, name, namespace)
+    build = Build(mesh, options, gateway.proxy_namespace(mesh, found))
     listeners = gateway.gateway_listeners(build, found)
     clusters.all_outbound_clusters(build)
     report_unsupported(build, namespace, found.selector)

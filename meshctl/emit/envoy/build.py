@@ -25,14 +25,21 @@ class Build:
     proxy_namespace: str
     losses: Losses = field(default_factory=Losses)
     clusters: dict[str, Json] = field(default_factory=dict)
-    # filters the HCMs must carry because some route uses them (fault, cors)
-    http_features: set[str] = field(default_factory=set)
+    # answers computed once per translation (which DestinationRule a host gets, ...)
+    memo: dict[str, dict[Any, Any]] = field(default_factory=dict)
 
     def add_cluster(self, name: str, make: Callable[[], Json]) -> str:
         """Register the cluster ``name`` (built by ``make`` the first time); returns the name."""
         if name not in self.clusters:
             self.clusters[name] = make()
         return name
+
+    def cached(self, table: str, key: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per (table, key): lookups the emitters repeat per route."""
+        entries = self.memo.setdefault(table, {})
+        if key not in entries:
+            entries[key] = compute()
+        return entries[key]
 
     def sorted_clusters(self) -> list[Json]:
         return [self.clusters[name] for name in sorted(self.clusters)]

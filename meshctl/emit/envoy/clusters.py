@@ -87,6 +87,10 @@ def destination_rule(build: Build, fqdn: str) -> DestinationPolicy | None:
     proxy, and then wins over the rules without one; when the proxy's labels are unknown it
     is left out and reported.
     """
+    return build.cached("destination_rule", fqdn, lambda: _destination_rule(build, fqdn))  # type: ignore[no-any-return]
+
+
+def _destination_rule(build: Build, fqdn: str) -> DestinationPolicy | None:
     found = destination(build.mesh, build.proxy_namespace, fqdn)
     home = found.namespace if found is not None else _service_namespace(build, fqdn)
     levels = [build.proxy_namespace] + [ns for ns in (home, build.mesh.mesh_config.root_namespace) if ns]
@@ -275,10 +279,12 @@ def _service_discovery(build: Build, service: Service, port: int, subset: Subset
     found = service_endpoints(build.mesh, service, service_port)
     if found is None:
         if subset is not None and subset.labels:
+            subsets = Origin(subset.origin.doc, subset.origin.path[:-1])  # one note for all of them
             build.losses.approximated(
-                subset.origin.at("labels"),
-                f"the inputs show no endpoints of Service {service.name}.{service.namespace}, so "
-                f"subset {subset.name} resolves the Service name and reaches all its pods",
+                subsets,
+                f"the inputs show no endpoints (Pods with an IP, EndpointSlices) of Service "
+                f"{service.name}.{service.namespace}, so its subset clusters resolve the Service name and "
+                "reach all its pods",
             )
         return _dns(service.fqdn, port, meshed=workloads_meshed(build.mesh, service))
     labels = subset.labels if subset is not None else None
@@ -583,11 +589,11 @@ def _service_namespace(build: Build, fqdn: str) -> str | None:
 
 def _rules_at(build: Build, namespace: str, fqdn: str, *, local: bool) -> list[DestinationPolicy]:
     """The rules of ``namespace`` that apply to ``fqdn`` for this proxy, in input order."""
-    labels = _proxy_labels(build)
+    labels = build.cached("proxy_labels", None, lambda: _proxy_labels(build))
     viewer = namespace if local else build.proxy_namespace
     found = []
-    for rule in build.mesh.destination_policies:
-        if rule.namespace != namespace or not rule.fqdn or not hosts.matches(rule.fqdn, fqdn) \
+    for rule in _rules_in(build, namespace):
+        if not rule.fqdn or not hosts.matches(rule.fqdn, fqdn) \
                 or not hosts.visible(rule.export_to, rule.namespace, viewer):
             continue
         if rule.workload_selector is None:
@@ -605,6 +611,16 @@ def _rules_at(build: Build, namespace: str, fqdn: str, *, local: bool) -> list[D
     best = _most_specific(fqdn, [rule.fqdn for rule in found])
     at_host = [rule for rule in found if rule.fqdn == best]
     return [rule for rule in at_host if rule.workload_selector is not None] or at_host
+
+
+def _rules_in(build: Build, namespace: str) -> list[DestinationPolicy]:
+    def index() -> dict[str, list[DestinationPolicy]]:
+        by_namespace: dict[str, list[DestinationPolicy]] = {}
+        for rule in build.mesh.destination_policies:
+            by_namespace.setdefault(rule.namespace, []).append(rule)
+        return by_namespace
+
+    return build.cached("rules_by_namespace", None, index).get(namespace, [])  # type: ignore[no-any-return]
 
 
 def _most_specific(fqdn: str, patterns: list[str]) -> str:

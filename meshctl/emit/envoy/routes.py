@@ -25,6 +25,7 @@ from meshctl.emit.envoy.values import (
     fraction,
     typed,
 )
+from meshctl.model.hosts import gateway_reference
 from meshctl.model.mesh import selects
 from meshctl.model.objects import Backend, MatchType, RequestMatch, Retry, Route, RouteRule
 from meshctl.model.traffic import Cors, HeaderOps, Redirect
@@ -63,7 +64,7 @@ def http_routes(build: Build, route: Route, site: Site) -> list[Json]:
                                               "the delegate's routes are missing")
             continue
         for match in rule.matches or (None,):
-            if match is not None and not _applies(build, match, site):
+            if match is not None and not _applies(build, route, match, site):
                 continue
             envoy_route = _route(build, route, rule, match, site)
             if envoy_route is None:
@@ -107,15 +108,15 @@ def catch_all_last(routes: list[Json]) -> list[Json]:
     return [r for r in routes if not is_catch_all(r["match"])] + [r for r in routes if is_catch_all(r["match"])]
 
 
-def _applies(build: Build, match: RequestMatch, site: Site) -> bool:
+def _applies(build: Build, route: Route, match: RequestMatch, site: Site) -> bool:
     """Port, gateway and source conditions are not Envoy matchers: Pilot filters per proxy."""
     if match.port is not None and match.port != site.port:
         return False
     if match.gateways:
-        names = {g.split("/")[-1] for g in match.gateways}
         if site.gateway is None and "mesh" not in match.gateways:
             return False
-        if site.gateway is not None and site.gateway[1] not in names:
+        keys = {gateway_reference(g, route.namespace) for g in match.gateways if g != "mesh"}
+        if site.gateway is not None and site.gateway not in keys:
             return False
     if site.gateway is None and match.source_namespace and match.source_namespace != build.proxy_namespace:
         return False

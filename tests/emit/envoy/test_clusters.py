@@ -604,7 +604,7 @@ def test_endpoints_known_make_a_static_cluster_and_subsets_filter_them():
 def test_subset_without_known_endpoints_is_reported():
     build = make(SERVICE + dr("  host: reviews\n  subsets: [{name: v1, labels: {version: v1}}]"))
     assert cluster(build, subset="v1")["type"] == "STRICT_DNS"
-    assert losses(build) == [("MSH401", "spec.subsets[0].labels")]
+    assert losses(build) == [("MSH401", "spec.subsets")]  # one note for all subsets of the rule
 
 
 def test_subset_leaves_out_slice_endpoints_of_unknown_pods_and_says_so():
