@@ -1,0 +1,70 @@
+"""What a mesh-to-mesh back-end returns: Kubernetes resources, the losses, a summary.
+
+The Istio, Linkerd and Gateway API back-ends build plain dicts with ``resource()``;
+``render()`` writes them as one multi-document YAML stream in a stable order (kinds in
+the order they must be applied, then namespace and name), so the output diffs cleanly
+and ``kubectl apply -f`` takes it as it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from meshctl.diagnostics import Finding
+from meshctl.emit.yaml_out import dump
+
+Json = dict[str, Any]
+
+# Apply order: what others refer to first.
+KIND_ORDER = (
+    "Namespace", "ServiceAccount", "Service", "Deployment", "ServiceProfile",
+    "Gateway", "ReferenceGrant", "HTTPRoute", "GRPCRoute", "TCPRoute", "TLSRoute",
+    "VirtualService", "DestinationRule", "ServiceEntry", "Sidecar",
+    "Server", "MeshTLSAuthentication", "NetworkAuthentication", "AuthorizationPolicy", "PeerAuthentication",
+)
+
+
+@dataclass
+class Manifests:
+    resources: list[Json] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    summary: str = ""  # what was translated, for the line the CLI prints
+
+    def add(self, item: Json) -> Json:
+        self.resources.append(item)
+        return item
+
+
+def resource(
+    api_version: str, kind: str, name: str, namespace: str | None, spec: Json | None = None, *,
+    labels: dict[str, str] | None = None, annotations: dict[str, str] | None = None, **top: Any,
+) -> Json:
+    """A Kubernetes object: ``apiVersion``, ``kind``, ``metadata`` (name, namespace, labels,
+    annotations when given), then ``spec`` and any other top-level fields."""
+    metadata: Json = {"name": name}
+    if namespace is not None:
+        metadata["namespace"] = namespace
+    if labels:
+        metadata["labels"] = dict(sorted(labels.items()))
+    if annotations:
+        metadata["annotations"] = dict(sorted(annotations.items()))
+    out: Json = {"apiVersion": api_version, "kind": kind, "metadata": metadata}
+    if spec is not None:
+        out["spec"] = spec
+    out.update(top)
+    return out
+
+
+def _order(item: Json) -> tuple[int, str, str, str]:
+    kind = str(item.get("kind", ""))
+    rank = KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
+    meta = item.get("metadata", {})
+    return (rank, kind, str(meta.get("namespace", "")), str(meta.get("name", "")))
+
+
+def render(resources: list[Json], header: str) -> str:
+    """One YAML stream: a comment header, then every resource in apply order."""
+    lines = [f"# {line}" if line else "#" for line in header.splitlines()]
+    docs = [dump(item) for item in sorted(resources, key=_order)]
+    return "\n".join(lines) + "\n" + "".join(f"---\n{doc}" for doc in docs)
