@@ -114,6 +114,7 @@ def _request_match(doc: SourceDoc, m: dict[str, Any], path: Path) -> RequestMatc
         gateways=texts(m.get("gateways")),
         origin=origin(doc, *path),
         name=text(m.get("name")),
+        stat_prefix=text(m.get("statPrefix")),
     )
 
 
@@ -438,7 +439,29 @@ def _traffic_policy(doc: SourceDoc, value: Any, path: Path) -> TrafficPolicy | N
         outlier_detection=_outlier_detection(doc, value.get("outlierDetection"), (*path, "outlierDetection")),
         tls=_tls(value.get("tls"), origin(doc, *path, "tls")), port_level=tuple(port_level),
         origin=origin(doc, *path), lb=_load_balancer(doc, value.get("loadBalancer"), (*path, "loadBalancer")),
+        unmodelled=_unmodelled(doc, value, path),
     )
+
+
+UNMODELLED_POLICY = {
+    (): ("tunnel", "proxyProtocol", "retryBudget"),
+    ("connectionPool", "http"): ("http2KeepAlive",),
+    ("loadBalancer", "consistentHash", "httpCookie"): ("attributes",),
+    ("outlierDetection",): ("outlierDetectionHttpErrorCodes",),
+}
+
+
+def _unmodelled(doc: SourceDoc, value: dict[str, Any], path: Path) -> tuple[tuple[str, Origin], ...]:
+    """Traffic-policy fields the model does not carry, with where they are."""
+    out = []
+    for parent, keys in UNMODELLED_POLICY.items():
+        section: Any = value
+        for part in parent:
+            section = dct(section).get(part)
+        for key in keys:
+            if isinstance(section, dict) and key in section:
+                out.append((".".join((*parent, key)), origin(doc, *path, *parent, key)))
+    return tuple(out)
 
 
 def lower_destination_rule(doc: SourceDoc, ctx: Lowering) -> None:

@@ -205,6 +205,7 @@ class RequestMatch:
     sni_hosts: tuple[str, ...] = ()  # tls matches
     destination_subnets: tuple[str, ...] = ()  # tcp and tls matches
     name: str | None = None  # Istio match name (part of the Envoy route name)
+    stat_prefix: str | None = None  # Istio statPrefix
 
     @property
     def is_catch_all(self) -> bool:
@@ -351,6 +352,9 @@ class TrafficPolicy:
     port_level: tuple[tuple[int, TrafficPolicy], ...]
     origin: Origin
     lb: LoadBalancer | None = None
+    # fields present in the input that the model does not carry (tunnel, proxyProtocol, ...):
+    # back-ends report them as not translated instead of dropping them silently
+    unmodelled: tuple[tuple[str, Origin], ...] = ()
 
 
 @dataclass(frozen=True, eq=False)

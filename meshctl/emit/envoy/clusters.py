@@ -97,8 +97,19 @@ def _destination_rule(build: Build, fqdn: str) -> DestinationPolicy | None:
     for i, namespace in enumerate(levels):
         rules = _rules_at(build, namespace, fqdn, local=i == 0)
         if rules:
+            for rule in rules:
+                _report_unmodelled(build, rule)
             return _merge(rules)
     return None
+
+
+def _report_unmodelled(build: Build, rule: DestinationPolicy) -> None:
+    """Traffic-policy fields the translation does not carry (tunnel, proxyProtocol, ...)."""
+    policies = [rule.traffic_policy] + [s.traffic_policy for s in rule.subsets]
+    for policy in policies:
+        for level in (policy, *(nested for _, nested in policy.port_level)) if policy is not None else ():
+            for name, where in level.unmodelled:
+                build.losses.dropped(where, f"trafficPolicy.{name} is not translated to Envoy")
 
 
 @dataclass(frozen=True, eq=False)

@@ -133,6 +133,8 @@ def _route(build: Build, route: Route, rule: RouteRule, match: RequestMatch | No
     name = ".".join(n for n in (rule.name, match.name if match else None) if n)
     out: Json = {"name": name} if name else {}
     out["match"] = route_match(match, segments=route.source_kind != "VirtualService")
+    if match is not None and match.stat_prefix:
+        out["stat_prefix"] = match.stat_prefix
     if rule.redirect:
         redirect = _redirect(build, rule.redirect, site)
         if redirect is None:

@@ -33,6 +33,21 @@ CASES = {
         ["--namespace", "default", "--format", "xds"],
         [PLATFORM, "networking/destination-rule-all-mtls.yaml", "networking/virtual-service-reviews-80-20.yaml"],
     ),
+    # Istio's ingress sample: the server port (no gateway Service among the inputs), five routes
+    "bookinfo-gateway": (
+        ["--proxy", "gateway", "bookinfo-gateway.default"],
+        [PLATFORM, "networking/bookinfo-gateway.yaml", "networking/destination-rule-all.yaml"],
+    ),
+    # the same with Gateway API: precedence order, segment-aware prefixes
+    "bookinfo-gateway-api": (
+        ["--proxy", "gateway", "bookinfo-gateway.default"],
+        [PLATFORM, "platform/kube/bookinfo-versions.yaml", "gateway-api/bookinfo-gateway.yaml"],
+    ),
+    # a GAMMA route: HTTPRoute with a Service parent splitting reviews 90/10 across per-version Services
+    "bookinfo-gamma": (
+        ["--namespace", "default"],
+        [PLATFORM, "platform/kube/bookinfo-versions.yaml", "gateway-api/route-reviews-90-10.yaml"],
+    ),
     # the inbound side of reviews-v1: STRICT mTLS, an ALLOW policy and a DENY policy
     "bookinfo-inbound": (
         ["--proxy", "inbound", "reviews-v1.default"],

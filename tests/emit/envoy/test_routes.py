@@ -414,3 +414,29 @@ def test_virtual_service_bound_to_a_gateway_only_does_not_touch_sidecars() -> No
   - route: [{destination: {host: reviews, subset: v2}}]
 """).replace("hosts: [reviews]", "hosts: [reviews]\n  gateways: [public]"))
     assert vhost(out)["routes"][0]["name"] == "default"
+
+
+def test_stat_prefix_names_the_routes_stats() -> None:
+    out = compile_mesh(vs("""
+  - match: [{uri: {prefix: /a}, statPrefix: reviews_a}]
+    route: [{destination: {host: reviews}}]
+"""))
+    assert vhost(out)["routes"][0]["stat_prefix"] == "reviews_a"
+
+
+def test_traffic_policy_fields_the_model_does_not_carry_are_losses() -> None:
+    out = compile_mesh("""
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: ratings, namespace: shop}
+spec:
+  host: ratings
+  trafficPolicy:
+    proxyProtocol: {version: V1}
+    connectionPool:
+      http: {http2KeepAlive: {time: 10s}}
+""")
+    lost = sorted((f.location.path, f.code) for f in out.findings if "is not translated to Envoy" in f.message)
+    assert lost == [("spec.trafficPolicy.connectionPool.http.http2KeepAlive", "MSH400"),
+                    ("spec.trafficPolicy.proxyProtocol", "MSH400")]
+    assert not [f for f in compile_mesh("").findings if "is not translated" in f.message]
