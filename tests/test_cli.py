@@ -232,6 +232,12 @@ def test_helm_template_is_reported_beside_the_rendered_line(tmp_path: Path) -> N
     assert "(rendered from shop/templates/vs.yaml)" in text.stdout
 
 
+def _audited(command: str, tree: Path) -> list[str]:
+    if command == "translate":
+        return ["translate", "--to", "envoy", "--check", "--report", "json", "-o", str(tree / "out")]
+    return [command, "-f", "json"]
+
+
 GUARD = textwrap.dedent(
     """
     import sys, os
@@ -249,7 +255,7 @@ GUARD = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("command", ["validate", "analyze", "graph"])
+@pytest.mark.parametrize("command", ["validate", "analyze", "graph", "translate"])
 def test_no_command_but_diagnose_touches_the_network_or_a_kubeconfig(tree: Path, command: str) -> None:
     import subprocess
     import sys
@@ -259,7 +265,7 @@ def test_no_command_but_diagnose_touches_the_network_or_a_kubeconfig(tree: Path,
     (kube / "config").write_text("apiVersion: v1\nkind: Config\n")
     env = {"HOME": str(tree), "KUBECONFIG": str(kube / "config"), "PATH": "/usr/bin:/bin"}
     proc = subprocess.run(
-        [sys.executable, "-c", GUARD, command, "--debug", "-f", "json", str(tree / "bad.yaml"), str(tree / "good.yaml")],
+        [sys.executable, "-c", GUARD, *_audited(command, tree), "--debug", str(tree / "bad.yaml"), str(tree / "good.yaml")],
         capture_output=True, text=True, env=env, timeout=60, cwd=Path(__file__).parent.parent,
     )
     assert proc.returncode == (0 if command == "graph" else 1), proc.stderr

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from meshctl.load.reader import read_text
 from meshctl.options import Options
-from meshctl.pipeline import run_analyze
+from meshctl.pipeline import run_analyze, run_validate
 from tests.conftest import CORPUS, ROOT
 
 SOURCES = sorted((ROOT / "testdata" / "demo").rglob("*.yaml"))
@@ -82,3 +82,22 @@ def test_a_mutated_file_in_the_demo_mesh_never_crashes_the_analysis(tmp_path_fac
     (demo / target.relative_to(ROOT / "testdata" / "demo")).write_text(manifest)
     result = run_analyze(Options(paths=(str(demo),)))
     assert result.files >= 10
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(sorted((ROOT / "testdata" / "demo").rglob("*.yaml"))), mutated_manifest())
+def test_a_mutated_file_in_the_demo_mesh_never_crashes_a_translation(tmp_path_factory, target: Path, manifest: str) -> None:
+    import shutil
+
+    from meshctl.emit.envoy import EnvoyOptions, translate
+    from meshctl.lower import lower
+
+    demo = tmp_path_factory.mktemp("demo") / "demo"
+    shutil.copytree(ROOT / "testdata" / "demo", demo)
+    (demo / target.relative_to(ROOT / "testdata" / "demo")).write_text(manifest)
+    result = run_validate(Options(paths=(str(demo),)))
+    mesh = lower(result.checked)
+    for options in (EnvoyOptions(), *(EnvoyOptions(proxy="gateway", target=(g.name, g.namespace)) for g in mesh.gateways),
+                    *(EnvoyOptions(proxy="inbound", target=(w.name, w.namespace)) for w in mesh.workloads[:3])):
+        out = translate(mesh, options)
+        assert all(f.location is not None and f.location.line >= 1 for f in out.findings)

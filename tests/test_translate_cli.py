@@ -180,3 +180,13 @@ def test_report_formats_work_for_translate(meshctl, tmp_path: Path) -> None:
     assert run.code == 0
     assert isinstance(json.loads(run.stdout), (dict, list))
 
+
+
+def test_an_output_directory_that_cannot_be_made_is_exit_code_3(meshctl, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory\n")
+    run = meshctl("translate", "--to", "envoy", str(MESH), "-o", str(blocker / "out"))
+    assert run.code == 3, run.stderr
+    assert "cannot create output directory" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert blocker.read_text() == "not a directory\n"

@@ -26,10 +26,13 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
-@pytest.mark.parametrize("command", ["validate", "analyze"])
-def test_every_hostile_input_gets_findings_and_an_exit_code(hostile: Path, name: str, command: str) -> None:
+@pytest.mark.parametrize("command", ["validate", "analyze", "translate"])
+def test_every_hostile_input_gets_findings_and_an_exit_code(
+    hostile: Path, name: str, command: str, tmp_path: Path
+) -> None:
     start = time.monotonic()
-    run = run_meshctl(command, "-f", "json", str(hostile / name))
+    report = ["--to", "envoy", "--report", "json", "-o", str(tmp_path)] if command == "translate" else ["-f", "json"]
+    run = run_meshctl(command, *report, str(hostile / name))
     assert run.code in (0, 1), run.stderr
     assert "Traceback" not in run.stderr
     json.loads(run.stdout)  # one well-formed report
