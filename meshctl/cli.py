@@ -265,17 +265,20 @@ def graph(
         sys.stderr.write(f"meshctl: wrote {output} ({nodes} nodes, {edges} edges, {len(result.findings)} findings)\n")
 
 
-TARGETS = ("envoy",)
-TARGET_RE = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\.[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
-
-
 @app.command()
 def translate(
     paths: PathsArg,
-    to: Annotated[str, typer.Option("--to", help="The target: envoy.")],
+    to: Annotated[str, typer.Option("--to", help="The target: envoy, istio, linkerd or gateway-api.")],
     output_dir: Annotated[
         Optional[Path], typer.Option("--output-dir", "-o", help="Write the result into DIR (created if missing).")
     ] = None,
+    source: Annotated[
+        str, typer.Option("--from", help="istio, linkerd, gateway-api: which inputs to translate (auto: all but the target's).")
+    ] = "auto",
+    linkerd_version: Annotated[
+        Optional[str], typer.Option("--linkerd-version", help="The Linkerd the output is for: 2.16 to 2.20 (default the newest).")
+    ] = None,
+    profile: Annotated[bool, typer.Option("--profile", help="linkerd: ServiceProfiles instead of HTTPRoutes.")] = False,
     proxy: Annotated[
         str, typer.Option("--proxy", help="envoy: sidecar (default), gateway NAME.NS or inbound WORKLOAD.NS.")
     ] = "sidecar",
@@ -316,113 +319,40 @@ def translate(
     Findings go to standard output; the result is written into --output-dir only when the
     run passes (no errors in the inputs and, with --strict, no loss at all).
     """
+    from meshctl import targets
+    from meshctl.outputs import refuse_inputs
     from meshctl.pipeline import run_translate
 
-    if to not in TARGETS:
-        raise UsageError(f"unknown target {to!r} (expected {', '.join(TARGETS)})")
-    if output_format not in ("yaml", "xds"):
-        raise UsageError(f"--format must be yaml or xds, not {output_format!r}")
+    if to not in targets.TARGETS:
+        raise UsageError(f"unknown target {to!r} (expected {', '.join(targets.TARGETS)})")
     if output_dir is None:
-        raise UsageError("translate needs --output-dir DIR", hint="meshctl translate --to envoy PATH... -o out/")
-    envoy_options, paths = _envoy_options(proxy, paths, namespace, listen_address)
+        raise UsageError("translate needs --output-dir DIR", hint=f"meshctl translate --to {to} PATH... -o out/")
     flags = dict(locals(), format=report, output=None)
     options = _run_options(flags)
+    if to == "envoy":
+        target, paths = targets.envoy_target(proxy, paths, namespace, listen_address, output_format, output_dir)
+        options = dataclasses.replace(options, paths=tuple(paths))
+    else:
+        channel = gateway_api_channel or "standard"  # emit only what every cluster serves, unless told otherwise
+        target = targets.mesh_target(to, source, linkerd_version, channel, profile, output_dir)
+    if not paths:
+        raise UsageError("no input paths given")
     reports = _reports(report, None, paths)
-    files = _translation_files(output_dir, output_format)
-    from meshctl.outputs import refuse_inputs
-
-    refuse_inputs(files, paths)
-
-    def emit(mesh: Any) -> tuple[object, list[Any]]:
-        from meshctl.emit.envoy import translate as to_envoy
-
-        out = to_envoy(mesh, envoy_options)
-        return out, out.findings
-
-    result = run_translate(options, emit)
+    refuse_inputs(target.files, paths)
+    result = run_translate(options, target.emit)
     _emit("translate", result, reports, color)
     code = _exit_code(result, options)
-    if strict and any(f.code.startswith("MSH40") for f in result.findings):
+    losses = sum(1 for f in result.findings if f.code.startswith("MSH40"))
+    if strict and losses:
         code = ExitCode.FINDINGS
     if code != ExitCode.OK:
         sys.stderr.write(f"meshctl: nothing written to {output_dir}: the run failed\n")
         raise typer.Exit(code)
-    _write_envoy(result.translation, files, output_format)
-    sys.stderr.write(
-        f"meshctl: wrote {', '.join(str(f) for f in files)} ({result.translation.proxy}; "  # type: ignore[union-attr]
-        f"{sum(1 for f in result.findings if f.code.startswith('MSH40'))} losses)\n"
-    )
-    if check and not _check_envoy(result.translation):
+    what = target.write(result.translation)
+    sys.stderr.write(f"meshctl: wrote {', '.join(str(f) for f in target.files)} ({what}; {losses} losses)\n")
+    if check and not target.check(result.translation):
         raise typer.Exit(ExitCode.FINDINGS)
     raise typer.Exit(code)
-
-
-def _envoy_options(proxy: str, paths: list[str], namespace: str | None, listen_address: str) -> tuple[Any, list[str]]:
-    """``--proxy sidecar``, ``--proxy gateway NAME.NS`` (two words, or ``gateway=NAME.NS``)."""
-    import ipaddress
-    import re
-
-    from meshctl.emit.envoy import PROXY_KINDS, EnvoyOptions
-
-    kind, _, target = proxy.replace("=", " ").replace(":", " ").partition(" ")
-    kind, target = kind.strip(), target.strip()
-    if kind not in PROXY_KINDS:
-        raise UsageError(f"--proxy must be one of {', '.join(PROXY_KINDS)}, not {kind!r}")
-    if kind != "sidecar" and not target and paths and re.match(TARGET_RE, paths[0]) and not Path(paths[0]).exists():
-        target, paths = paths[0], paths[1:]
-    if kind != "sidecar" and not re.match(TARGET_RE, target):
-        raise UsageError(f"--proxy {kind} needs NAME.NAMESPACE, not {target!r}", hint=f"--proxy {kind} public.ingress")
-    if kind == "sidecar" and target:
-        raise UsageError("--proxy sidecar takes no name; use --namespace for the client's namespace")
-    if not paths:
-        raise UsageError("no input paths given")
-    try:
-        ipaddress.ip_address(listen_address)
-    except ValueError:
-        raise UsageError(f"--listen-address must be an IP address, not {listen_address!r}") from None
-    name, _, ns = target.partition(".")
-    return EnvoyOptions(proxy=kind, target=(name, ns) if target else None, namespace=namespace,
-                        listen_address=listen_address), paths
-
-
-def _translation_files(directory: Path, output_format: str) -> list[Path]:
-    if output_format == "xds":
-        return [directory / "listeners.json", directory / "routes.json", directory / "clusters.json"]
-    return [directory / "envoy.yaml"]
-
-
-def _write_envoy(output: Any, files: list[Path], output_format: str) -> None:
-    import json
-
-    from meshctl.outputs import write_atomic
-
-    if output_format == "xds":
-        for path in files:
-            write_atomic(path, json.dumps(output.xds[path.stem], indent=2) + "\n")
-        return
-    from meshctl.emit.yaml_out import dump
-
-    header = f"# Envoy bootstrap for {output.proxy}, generated by meshctl {__version__}. Do not edit.\n"
-    write_atomic(files[0], header + dump(output.bootstrap))
-
-
-def _check_envoy(output: Any) -> bool:
-    """Validate the bootstrap with a real Envoy; say so when there is none."""
-    import json
-    import tempfile
-
-    from meshctl.emit.envoy.check import envoy_binary, validate
-
-    binary = envoy_binary()
-    if binary is None:
-        sys.stderr.write("meshctl: --check: no envoy binary on PATH; the output was not validated\n")
-        return True
-    with tempfile.TemporaryDirectory(prefix="meshctl-check-") as tmp:
-        config = Path(tmp) / "envoy.json"
-        config.write_text(json.dumps(output.bootstrap), encoding="utf-8")
-        verdict = validate(binary, config)
-    sys.stderr.write(f"meshctl: --check: {verdict.message}\n")
-    return verdict.ok
 
 
 def _mesh_and_graph(result: Any) -> tuple[Any, Any]:

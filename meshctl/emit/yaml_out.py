@@ -33,7 +33,7 @@ _STR = "tag:yaml.org,2002:str"
 @lru_cache(maxsize=65536)
 def scalar(text: str) -> str:
     """A string as YAML: plain when it reads back as itself, quoted otherwise."""
-    if _PLAIN.fullmatch(text) and not text.endswith(":") and _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == _STR:
+    if _PLAIN.fullmatch(text) and not text.endswith(":") and _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == _STR:  # type: ignore[no-untyped-call]
         return text
     if "'" not in text and all(_printable(c) for c in text):
         return f"'{text}'"

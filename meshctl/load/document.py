@@ -132,7 +132,7 @@ def _compose(lines: list[str], span: tuple[int, int], item: int | None) -> Node:
         items = mapping_child(node, "items")[0]  # the last `items`, as the dict keeps
         if isinstance(items, SequenceNode):
             return items.value[item]  # type: ignore[no-any-return]
-    return node  # type: ignore[no-any-return]
+    return node  # type: ignore[return-value]
 
 
 def _walk(node: Node, path: FieldPath) -> tuple[Node, Node | None]:

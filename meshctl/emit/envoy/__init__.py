@@ -26,7 +26,7 @@ from meshctl.model.mesh import MeshModel
 
 Json = dict[str, Any]
 
-__all__ = ["EnvoyOptions", "EnvoyOutput", "PROXY_KINDS", "translate"]
+__all__ = ["PROXY_KINDS", "EnvoyOptions", "EnvoyOutput", "translate"]
 
 
 @dataclass

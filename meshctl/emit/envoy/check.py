@@ -37,7 +37,7 @@ def validate(binary: str, config: Path) -> CheckResult:
     command = [binary, "--mode", "validate", "-c", str(config), "--disable-hot-restart",
                "--base-id", str(random.randint(10_000, 2_000_000)), "--log-level", "error"]
     try:
-        proc = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL, check=False)
     except subprocess.TimeoutExpired:
         return CheckResult(False, f"envoy did not finish validating within {TIMEOUT}s")
     except OSError as exc:

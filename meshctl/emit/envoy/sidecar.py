@@ -72,10 +72,10 @@ def _http_ports(build: Build) -> dict[int, PortHosts]:
     for entry in build.mesh.service_entries:
         if not hosts.visible(entry.export_to, entry.namespace, ns):
             continue
-        for port in entry.ports:
-            if port.protocol in HTTP_PROTOCOLS:
+        for entry_port in entry.ports:
+            if entry_port.protocol in HTTP_PROTOCOLS:
                 for host in entry.hosts:
-                    ports[port.number].services.setdefault(host, False)
+                    ports[entry_port.number].services.setdefault(host, False)
     return ports
 
 

@@ -71,7 +71,7 @@ def whole_seconds(text: str | None) -> int | None:
 
 def fraction(percent: float) -> dict[str, Any]:
     """An Istio percentage (0-100, a double) as Envoy's FractionalPercent per million."""
-    return {"numerator": int(round(percent * 10000)), "denominator": "MILLION"}
+    return {"numerator": round(percent * 10000), "denominator": "MILLION"}
 
 
 def typed(type_name: str, **fields: Any) -> dict[str, Any]:
