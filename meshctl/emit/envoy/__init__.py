@@ -51,6 +51,7 @@ def translate(mesh: MeshModel, options: EnvoyOptions) -> EnvoyOutput:
     else:
         build, listeners, label = _sidecar(mesh, options)
     clusters.builtin_clusters(build)
+    clusters.report_dns_subsets(build)
     return EnvoyOutput(output.bootstrap(build, listeners), build.losses.findings, label, build, listeners)
 
 

@@ -198,6 +198,21 @@ def all_outbound_clusters(build: Build) -> None:
                 outbound_cluster(build, fqdn, port, subset.name)
 
 
+def report_dns_subsets(build: Build) -> None:
+    """One note for every Service whose subsets had to resolve the Service name: the same
+    fact about the inputs, named once at the first DestinationRule it concerns."""
+    found: dict[str, Origin] = build.memo.get("dns_subsets", {})
+    if not found:
+        return
+    names = sorted(found)
+    others = f" and {len(names) - 1} more" if len(names) > 1 else ""
+    build.losses.approximated(
+        found[names[0]],
+        f"the inputs show no endpoints (Pods with an IP, EndpointSlices) of Service {names[0]}{others}, so "
+        "their subset clusters resolve the Service name and reach all its pods, whatever their version",
+    )
+
+
 def builtin_clusters(build: Build) -> None:
     """``PassthroughCluster`` (original destination, for ALLOW_ANY) and ``BlackHoleCluster``
     (no endpoints). The ``sds-grpc`` cluster is not added here: ``tls.sds_secret`` (or
@@ -290,13 +305,8 @@ def _service_discovery(build: Build, service: Service, port: int, subset: Subset
     found = service_endpoints(build.mesh, service, service_port)
     if found is None:
         if subset is not None and subset.labels:
-            subsets = Origin(subset.origin.doc, subset.origin.path[:-1])  # one note for all of them
-            build.losses.approximated(
-                subsets,
-                f"the inputs show no endpoints (Pods with an IP, EndpointSlices) of Service "
-                f"{service.name}.{service.namespace}, so its subset clusters resolve the Service name and "
-                "reach all its pods",
-            )
+            subsets = Origin(subset.origin.doc, subset.origin.path[:-1])
+            build.memo.setdefault("dns_subsets", {}).setdefault(f"{service.name}.{service.namespace}", subsets)
         return _dns(service.fqdn, port, meshed=workloads_meshed(build.mesh, service))
     labels = subset.labels if subset is not None else None
     if labels and any(e.labels is None for e in found):

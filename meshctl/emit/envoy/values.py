@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from decimal import Decimal
 from typing import Any
 
@@ -38,6 +39,7 @@ _UNITS = {"h": Decimal(3600), "m": Decimal(60), "s": Decimal(1), "ms": Decimal("
 _PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(h|ms|m|s|us|µs|ns)")
 
 
+@lru_cache(maxsize=4096)
 def seconds(text: str) -> Decimal | None:
     """A Go duration (``1h2m3.5s``, ``250ms``) in seconds; None if it is not one."""
     text = text.strip()
@@ -52,6 +54,7 @@ def seconds(text: str) -> Decimal | None:
     return total if pos == len(text) else None
 
 
+@lru_cache(maxsize=4096)
 def duration(text: str | None) -> str | None:
     """A Go duration as a protobuf JSON duration (``"0.250s"``); None when absent or invalid."""
     if text is None:

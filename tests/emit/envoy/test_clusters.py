@@ -604,7 +604,8 @@ def test_endpoints_known_make_a_static_cluster_and_subsets_filter_them():
 def test_subset_without_known_endpoints_is_reported():
     build = make(SERVICE + dr("  host: reviews\n  subsets: [{name: v1, labels: {version: v1}}]"))
     assert cluster(build, subset="v1")["type"] == "STRICT_DNS"
-    assert losses(build) == [("MSH401", "spec.subsets")]  # one note for all subsets of the rule
+    clusters.report_dns_subsets(build)
+    assert losses(build) == [("MSH401", "spec.subsets")]  # one note for all such Services
 
 
 def test_subset_leaves_out_slice_endpoints_of_unknown_pods_and_says_so():
@@ -918,3 +919,24 @@ spec: {type: ExternalName, externalName: search.example.com, ports: [{name: http
     result = validate({"node": node, "static_resources": {"clusters": found}})
     assert result.ok, result.output
     assert not result.mentions("deprecated"), result.output
+
+
+def test_services_without_endpoints_are_named_once_for_the_whole_translation():
+    from meshctl.emit.envoy import EnvoyOptions, translate
+    from meshctl.load.reader import read_text
+    from meshctl.lower import lower
+
+    text = "\n---\n".join(
+        f"""apiVersion: v1
+kind: Service
+metadata: {{name: s{i}, namespace: default}}
+spec: {{selector: {{app: s{i}}}, ports: [{{name: http, port: 80}}]}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {{name: s{i}, namespace: default}}
+spec: {{host: s{i}, subsets: [{{name: v1, labels: {{version: v1}}}}]}}""" for i in range(3))
+    out = translate(lower(read_text(text, "mesh.yaml").docs), EnvoyOptions(namespace="default"))
+    notes = [f for f in out.findings if "no endpoints" in f.message]
+    assert len(notes) == 1
+    assert "Service s0.default and 2 more" in notes[0].message
