@@ -327,6 +327,11 @@ def translate(
         raise UsageError(f"unknown target {to!r} (expected {', '.join(targets.TARGETS)})")
     if output_dir is None:
         raise UsageError("translate needs --output-dir DIR", hint=f"meshctl translate --to {to} PATH... -o out/")
+    targets.reject_other_targets_flags(to, {
+        "--proxy": proxy != "sidecar", "--namespace": namespace is not None, "--listen-address": listen_address != "0.0.0.0",
+        "--format": output_format != "yaml", "--check": check, "--from": source != "auto",
+        "--linkerd-version": linkerd_version is not None, "--profile": profile,
+    })
     flags = dict(locals(), format=report, output=None)
     options = _run_options(flags)
     if to == "envoy":
@@ -353,6 +358,54 @@ def translate(
     if check and not target.check(result.translation):
         raise typer.Exit(ExitCode.FINDINGS)
     raise typer.Exit(code)
+
+
+@app.command()
+def diagnose(
+    kubeconfig: Annotated[
+        Optional[str], typer.Option("--kubeconfig", help="Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster).")
+    ] = None,
+    context: Annotated[Optional[str], typer.Option("--context", help="The kubeconfig context to use.")] = None,
+    namespace: Annotated[
+        Optional[list[str]],
+        typer.Option("--namespace", "-n", help="Read this namespace (repeatable; default: the context's)."),
+    ] = None,
+    all_namespaces: Annotated[bool, typer.Option("--all-namespaces", "-A", help="Read every namespace.")] = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds each API call may take (retried calls each).")] = 30.0,
+    check_certificates: Annotated[
+        bool, typer.Option("--check-certificates", help="Also read the TLS Secrets Gateways name and check them.")
+    ] = False,
+    closed_world: Annotated[
+        bool, typer.Option("--closed-world", help="Unresolved references are errors even when only some namespaces are read.")
+    ] = False,
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+    fail_on: FailOnOpt = None,
+    select: SelectOpt = None,
+    ignore: IgnoreOpt = None,
+    suppress: SuppressOpt = None,
+    allow_unknown_fields: UnknownOpt = False,
+    gateway_api_channel: ChannelOpt = None,
+    config: ConfigOpt = None,
+    no_config: NoConfigOpt = False,
+    color: ColorOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Read a live cluster (read-only) and run every analyze check on it, plus the live-state checks.
+
+    Exit code 3 when the cluster cannot be reached or rejects the credentials.
+    """
+    from meshctl.cluster.command import diagnose as run_diagnose_command
+
+    flags = dict(locals(), paths=[], exclude=None, strict_kinds=False, jobs=1, verbose=False)
+    options = _run_options(flags)
+    reports = _reports(format, output, [])
+    result = run_diagnose_command(
+        options, kubeconfig=kubeconfig, context=context, namespaces=namespace, all_namespaces=all_namespaces,
+        timeout=timeout, check_certificates=check_certificates, debug=debug,
+    )
+    _emit("diagnose", result, reports, color)
+    raise typer.Exit(_exit_code(result, options))
 
 
 def _mesh_and_graph(result: Any) -> tuple[Any, Any]:

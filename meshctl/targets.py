@@ -136,3 +136,13 @@ def mesh_target(
         raise UsageError("--profile applies to --to linkerd only")
     options = MeshOptions(source=source, linkerd_version=version, gateway_api_channel=channel, profile=profile)
     return Target(name, [directory / f"{name}.yaml"], options)
+
+
+def reject_other_targets_flags(to: str, given: dict[str, bool]) -> None:
+    """A flag of another target is a mistake, not something to ignore: ``--to linkerd --proxy x``."""
+    envoy_only = ("--proxy", "--namespace", "--listen-address", "--format", "--check")
+    mesh_only = ("--from", "--linkerd-version", "--profile")
+    for flag in envoy_only if to != "envoy" else mesh_only:
+        if given.get(flag):
+            applies = "--to envoy" if flag in envoy_only else "--to istio, linkerd or gateway-api"
+            raise UsageError(f"{flag} applies to {applies} only")

@@ -190,3 +190,28 @@ def test_an_output_directory_that_cannot_be_made_is_exit_code_3(meshctl, tmp_pat
     assert "cannot create output directory" in run.stderr
     assert "Traceback" not in run.stderr
     assert blocker.read_text() == "not a directory\n"
+
+
+def test_to_linkerd_writes_resources_that_validate_clean(meshctl, tmp_path: Path) -> None:
+    run = meshctl("translate", "--to", "linkerd", "--linkerd-version", "2.16", str(MESH), "-o", str(tmp_path))
+    assert run.code == 0, run.stderr
+    written = tmp_path / "linkerd.yaml"
+    assert "Linkerd 2.16" in written.read_text().splitlines()[0]
+    kinds = {d["kind"] for d in yaml.safe_load_all(written.read_text()) if d}
+    assert "HTTPRoute" in kinds
+    assert meshctl("validate", str(written)).code == 0
+
+
+def test_mesh_target_usage_errors(meshctl, tmp_path: Path) -> None:
+    cases = [
+        (["--to", "linkerd", "--linkerd-version", "2.9"], "--linkerd-version must be one of"),
+        (["--to", "linkerd", "--from", "cilium"], "--from must be one of"),
+        (["--to", "linkerd", "--from", "linkerd"], "has nothing to translate"),
+        (["--to", "envoy", "--profile"], "--profile applies to --to istio, linkerd or gateway-api only"),
+        (["--to", "linkerd", "--proxy", "gateway"], "--proxy applies to --to envoy only"),
+        (["--to", "linkerd", "--check"], "--check applies to --to envoy only"),
+    ]
+    for args, message in cases:
+        run = meshctl("translate", *args, str(MESH), "-o", str(tmp_path / "x"))
+        assert run.code == 2, (args, run.stderr)
+        assert message in run.stderr
