@@ -35,10 +35,10 @@ def test_every_third_party_import_is_a_declared_dependency(wheel: Path) -> None:
     import ast
     import tomllib
 
-    declared = {"yaml", "typer", "rich", "jsonschema_rs", "re2", "networkx"}
+    declared = {"yaml", "typer", "rich", "jsonschema_rs", "re2", "networkx", "kubernetes"}
     requirements = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     names = {r.split(">")[0].split("=")[0].split("<")[0].strip().lower() for r in requirements}
-    assert names == {"typer", "rich", "pyyaml", "jsonschema-rs", "google-re2", "networkx"}
+    assert names == {"typer", "rich", "pyyaml", "jsonschema-rs", "google-re2", "networkx", "kubernetes"}
     stdlib = set(sys.stdlib_module_names)
     imported = set()
     for path in (ROOT / "meshctl").rglob("*.py"):

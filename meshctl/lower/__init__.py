@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from meshctl.load.document import SourceDoc
-from meshctl.lower import gateway_api, istio, k8s, linkerd
+from meshctl.lower import gateway_api, ingress, istio, k8s, linkerd
 from meshctl.lower.context import Lowering, labels
 from meshctl.model.mesh import MeshModel
 from meshctl.model.objects import MeshConfig, ResourceMeta
@@ -21,7 +21,7 @@ from meshctl.model.origin import Origin
 
 Lowerer = Callable[[SourceDoc, Lowering], None]
 
-LOWERERS: dict[str, Lowerer] = {**k8s.LOWERERS, **istio.LOWERERS, **gateway_api.LOWERERS, **linkerd.LOWERERS}
+LOWERERS: dict[str, Lowerer] = {**k8s.LOWERERS, **istio.LOWERERS, **gateway_api.LOWERERS, **linkerd.LOWERERS, **ingress.LOWERERS}
 
 
 def lower(docs: Iterable[SourceDoc], mesh_config: MeshConfig | None = None) -> MeshModel:

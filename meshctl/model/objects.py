@@ -8,7 +8,7 @@ Gateway or a Gateway API Gateway; a *TrafficPolicy* is what a DestinationRule sa
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from meshctl.model.origin import Origin
 from meshctl.model.traffic import (
@@ -206,6 +206,9 @@ class RequestMatch:
     destination_subnets: tuple[str, ...] = ()  # tcp and tls matches
     name: str | None = None  # Istio match name (part of the Envoy route name)
     stat_prefix: str | None = None  # Istio statPrefix
+    # Kubernetes Ingress pathType as written (Exact | Prefix | ImplementationSpecific); None for other
+    # routes and a v1beta1 path without one (ImplementationSpecific by default)
+    path_type: str | None = None
 
     @property
     def is_catch_all(self) -> bool:
@@ -243,6 +246,7 @@ class Backend:
     host_origin: Origin
     percent: float | None = None  # mirrors: the share of requests copied (None: all)
     headers: HeaderOps | None = None  # per-destination header changes
+    port_name: str | None = None  # a Service port named rather than numbered (Ingress service.port.name)
 
 
 @dataclass(frozen=True, eq=False)
@@ -426,6 +430,9 @@ class Listener:
     server_certificate: str | None = None  # file-mounted certificates (Istio Gateway tls)
     private_key: str | None = None
     ca_certificates: str | None = None
+    # Kubernetes Ingress tls[].secretName: a Secret of the Ingress's namespace (Istio reads it in the
+    # ingress gateway's namespace); credential_names stays empty for Ingress listeners
+    secret_name: str | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -453,6 +460,8 @@ class GatewayClass:
     name: str
     controller: str
     origin: Origin
+    source_kind: str = "GatewayClass"  # or IngressClass (networking.k8s.io): the class of Ingresses
+    default: bool = False  # IngressClass: ingressclass.kubernetes.io/is-default-class is "true"
 
 
 # -- security ---------------------------------------------------------------------------
@@ -565,6 +574,30 @@ class LinkerdServer:
     proxy_protocol: str | None
     access_policy: str | None
     origin: Origin
+    labels: Labels = field(default_factory=dict)  # the Server's own labels (ServerAuthorization selects by them)
+    match_expressions: tuple[SelectorExpression, ...] = ()  # podSelector.matchExpressions
+
+
+@dataclass(frozen=True, eq=False)
+class SelectorExpression:
+    """One ``matchExpressions`` entry: ``key`` In/NotIn/Exists/DoesNotExist ``values``."""
+
+    key: str
+    operator: str
+    values: tuple[str, ...]
+    origin: Origin
+
+    def holds(self, labels: Labels) -> bool:
+        value = labels.get(self.key)
+        if self.operator == "In":
+            return value is not None and value in self.values
+        if self.operator == "NotIn":
+            return value is None or value not in self.values
+        if self.operator == "Exists":
+            return value is not None
+        if self.operator == "DoesNotExist":
+            return value is None
+        return False
 
 
 @dataclass(frozen=True, eq=False)
@@ -591,6 +624,8 @@ class NetworkAuthentication:
     namespace: str
     networks: tuple[str, ...]
     origin: Origin
+    excepts: tuple[tuple[str, ...], ...] = ()  # networks[i].except, aligned with ``networks``
+    network_origins: tuple[Origin, ...] = ()  # networks[i], aligned with ``networks``
 
 
 @dataclass(frozen=True, eq=False)
@@ -604,6 +639,83 @@ class ServerAuthorization:
     service_accounts: tuple[tuple[str, str | None], ...]
     networks: tuple[str, ...]
     origin: Origin
+    unauthenticated_tls: bool = False  # client.meshTLS.unauthenticatedTLS (also sets ``unauthenticated``)
+    network_excepts: tuple[tuple[str, ...], ...] = ()  # client.networks[i].except, aligned with ``networks``
+
+
+@dataclass(frozen=True, eq=False)
+class ProfileCondition:
+    """A ServiceProfile request condition: the leaves set in one object are ANDed with
+    ``all`` (every one), ``any`` (at least one) and ``not`` (the negation)."""
+
+    method: str | None
+    path_regex: str | None
+    all: tuple[ProfileCondition, ...]
+    any: tuple[ProfileCondition, ...]
+    negated: ProfileCondition | None
+    origin: Origin
+
+
+@dataclass(frozen=True, eq=False)
+class StatusCondition:
+    """A ServiceProfile response condition: ``status: {min, max}`` with ``all``/``any``/``not``."""
+
+    status_min: int | None
+    status_max: int | None
+    has_status: bool
+    all: tuple[StatusCondition, ...]
+    any: tuple[StatusCondition, ...]
+    negated: StatusCondition | None
+    origin: Origin
+
+    def matches(self, status: int) -> bool:
+        """Linkerd's semantics: every part set in the object must hold (an empty one holds)."""
+        if self.has_status:
+            low = self.status_min if self.status_min is not None else 100
+            high = self.status_max if self.status_max is not None else 599
+            if not low <= status <= high:
+                return False
+        if not all(c.matches(status) for c in self.all):
+            return False
+        if self.any and not any(c.matches(status) for c in self.any):
+            return False
+        return not (self.negated is not None and self.negated.matches(status))
+
+
+@dataclass(frozen=True, eq=False)
+class ResponseClass:
+    condition: StatusCondition | None
+    is_failure: bool
+    origin: Origin
+
+
+@dataclass(frozen=True, eq=False)
+class ProfileRoute:
+    """One ServiceProfile route; routes are tried in order and the first that matches wins."""
+
+    name: str
+    condition: ProfileCondition | None
+    response_classes: tuple[ResponseClass, ...]
+    is_retryable: bool
+    timeout: str | None
+    origin: Origin
+
+
+@dataclass(frozen=True, eq=False)
+class RetryBudget:
+    retry_ratio: float | None
+    min_retries_per_second: int | None
+    ttl: str | None
+    origin: Origin
+
+
+@dataclass(frozen=True, eq=False)
+class DstOverride:
+    """A weighted destination: ``authority`` (``host[:port]``) and a relative Kubernetes quantity."""
+
+    authority: str
+    weight: str
+    origin: Origin
 
 
 @dataclass(frozen=True, eq=False)
@@ -614,6 +726,11 @@ class ServiceProfile:
     has_retries: bool
     has_timeouts: bool
     origin: Origin
+    routes: tuple[ProfileRoute, ...] = ()
+    retry_budget: RetryBudget | None = None  # None: Linkerd's default budget (0.2, 10/s, 10s)
+    dst_overrides: tuple[DstOverride, ...] = ()
+    opaque_ports: tuple[str, ...] = ()  # ports or ranges as written
+    opaque_ports_origin: Origin | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -623,6 +740,7 @@ class TrafficSplit:
     service: str
     backends: tuple[tuple[str, str], ...]  # (service, weight as written)
     origin: Origin
+    backend_origins: tuple[Origin, ...] = ()  # spec.backends[i], aligned with ``backends``
 
 
 # -- Istio workload-scoped configuration -------------------------------------------------

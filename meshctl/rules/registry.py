@@ -18,6 +18,8 @@ ANALYZE_PACKAGES = (
     "meshctl.rules.security",
     "meshctl.rules.gateway_api",
     "meshctl.rules.linkerd",
+    "meshctl.rules.ingress",
+    "meshctl.rules.live",  # live-state checks: declared here, run only by `diagnose`
 )
 TRANSLATE_PACKAGES = ("meshctl.rules.translate",)  # raised by the emitters, no checks of their own
 PACKAGES = VALIDATE_PACKAGES + ANALYZE_PACKAGES + TRANSLATE_PACKAGES
