@@ -120,7 +120,7 @@ def build(mesh: MeshModel) -> ServiceGraph:
         rid = route_id(route)
         g.add_node(rid, kind="route", label=f"{route.name}.{route.namespace}", source=route.source_kind)
         for parent in route.parents:
-            if parent.kind == "Gateway":
+            if parent.kind in ("Gateway", "Ingress"):  # an Ingress is lowered as its own gateway
                 gid = f"gateway:{parent.namespace}/{parent.name}"
                 if gid in g:
                     g.add_edge(gid, rid, kind="attaches")

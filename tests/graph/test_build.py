@@ -114,3 +114,22 @@ def test_neighbourhood_and_determinism() -> None:
     near = g.neighbourhood("workload:shop/Deployment/cart-v1", radius=1)
     assert set(near.nodes()) == {"workload:shop/Deployment/cart-v1", SVC, "subset:cart.shop.svc.cluster.local#v1"}
     assert list(_graph().edges()) == list(g.edges())
+
+
+def test_an_ingress_attaches_its_routes_like_a_gateway() -> None:
+    text = MESH + """---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: front, namespace: shop}
+spec:
+  ingressClassName: istio
+  rules:
+  - host: shop.example.com
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: cart, port: {number: 8080}}}}
+"""
+    graph = build(lower(read_text(text, "mesh.yaml").docs))
+    gateway = "gateway:shop/front"
+    routes = [target for _, target, kind in graph.g.out_edges(gateway, data="kind") if kind == "attaches"]
+    assert routes and all(r.startswith("route:") for r in routes)

@@ -59,7 +59,8 @@ ISTIO_BUILTIN = frozenset({"istio", "istio-remote", "istio-waypoint", "istio-eas
 
 @RULE.analysis
 def check(ctx: Analysis) -> Iterator[Finding]:
-    classes = {c.name: c for c in sorted(ctx.mesh.gateway_classes, key=lambda c: by_position(c.origin), reverse=True)}
+    gateway_classes = [c for c in ctx.mesh.gateway_classes if c.source_kind == "GatewayClass"]  # not IngressClasses
+    classes = {c.name: c for c in sorted(gateway_classes, key=lambda c: by_position(c.origin), reverse=True)}
     for gateway in gateway_api_gateways(ctx.mesh.gateways):
         name = gateway.class_name
         if not name or name in classes or name in ISTIO_BUILTIN or "{" in name or "$" in name:
