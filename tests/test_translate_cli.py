@@ -215,3 +215,30 @@ def test_mesh_target_usage_errors(meshctl, tmp_path: Path) -> None:
         run = meshctl("translate", *args, str(MESH), "-o", str(tmp_path / "x"))
         assert run.code == 2, (args, run.stderr)
         assert message in run.stderr
+
+
+def test_to_istio_from_gateway_api(meshctl, tmp_path: Path) -> None:
+    routes = tmp_path / "routes.yaml"
+    routes.write_text(MESH.read_text() + """---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: web-split, namespace: shop}
+spec:
+  parentRefs: [{group: "", kind: Service, name: catalog, port: 9080}]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /api}}]
+    backendRefs: [{name: catalog, port: 9080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: catalog, namespace: shop}
+spec:
+  selector: {app: catalog}
+  ports: [{name: http, port: 9080}]
+""")
+    run = meshctl("translate", "--to", "istio", "--from", "gateway-api", str(routes), "-o", str(tmp_path / "out"))
+    assert run.code == 0, run.stderr
+    docs = [d for d in yaml.safe_load_all((tmp_path / "out" / "istio.yaml").read_text()) if d]
+    (vs,) = [d for d in docs if d["kind"] == "VirtualService"]
+    assert vs["spec"]["hosts"] == ["catalog.shop.svc.cluster.local"]
+    assert meshctl("validate", str(tmp_path / "out" / "istio.yaml")).code == 0
