@@ -356,7 +356,7 @@ def translate(
     if code != ExitCode.OK:
         sys.stderr.write(f"meshctl: nothing written to {output_dir}: the run failed\n")
         raise typer.Exit(code)
-    what = target.write(result.translation)
+    what = target.write(result.translation, result.checked, paths)
     sys.stderr.write(f"meshctl: wrote {', '.join(str(f) for f in target.files)} ({what}; {losses} losses)\n")
     if check and not target.check(result.translation):
         raise typer.Exit(ExitCode.FINDINGS)

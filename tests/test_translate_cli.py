@@ -195,10 +195,14 @@ def test_an_output_directory_that_cannot_be_made_is_exit_code_3(meshctl, tmp_pat
 def test_to_linkerd_writes_resources_that_validate_clean(meshctl, tmp_path: Path) -> None:
     run = meshctl("translate", "--to", "linkerd", "--linkerd-version", "2.16", str(MESH), "-o", str(tmp_path))
     assert run.code == 0, run.stderr
-    written = tmp_path / "linkerd.yaml"
-    assert "Linkerd 2.16" in written.read_text().splitlines()[0]
-    kinds = {d["kind"] for d in yaml.safe_load_all(written.read_text()) if d}
-    assert "HTTPRoute" in kinds
+    written = tmp_path / "shop.yaml"  # one file per namespace
+    assert [p.name for p in tmp_path.iterdir()] == ["shop.yaml"]
+    text = written.read_text()
+    assert "Linkerd 2.16" in text.splitlines()[0]
+    assert f"# from {MESH.relative_to(ROOT)}:" in text  # every resource names the input it came from
+    docs = [d for d in yaml.safe_load_all(text) if d]
+    assert "HTTPRoute" in {d["kind"] for d in docs}
+    assert all(d["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "meshctl" for d in docs)
     assert meshctl("validate", str(written)).code == 0
 
 
@@ -238,7 +242,7 @@ spec:
 """)
     run = meshctl("translate", "--to", "istio", "--from", "gateway-api", str(routes), "-o", str(tmp_path / "out"))
     assert run.code == 0, run.stderr
-    docs = [d for d in yaml.safe_load_all((tmp_path / "out" / "istio.yaml").read_text()) if d]
+    docs = [d for d in yaml.safe_load_all((tmp_path / "out" / "shop.yaml").read_text()) if d]
     (vs,) = [d for d in docs if d["kind"] == "VirtualService"]
     assert vs["spec"]["hosts"] == ["catalog.shop.svc.cluster.local"]
-    assert meshctl("validate", str(tmp_path / "out" / "istio.yaml")).code == 0
+    assert meshctl("validate", str(tmp_path / "out" / "shop.yaml")).code == 0

@@ -9,6 +9,7 @@ and ``kubectl apply -f`` takes it as it is.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 from meshctl.diagnostics import Finding
@@ -63,8 +64,39 @@ def _order(item: Json) -> tuple[int, str, str, str]:
     return (rank, kind, str(meta.get("namespace", "")), str(meta.get("name", "")))
 
 
-def render(resources: list[Json], header: str) -> str:
-    """One YAML stream: a comment header, then every resource in apply order."""
+SOURCE_ANNOTATION = "meshctl.io/translated-from"
+MANAGED_BY = {"app.kubernetes.io/managed-by": "meshctl"}
+
+
+def sources_of(item: Json) -> list[str]:
+    """The ``Kind/namespace/name`` of every input object a resource was translated from."""
+    value = item.get("metadata", {}).get("annotations", {}).get(SOURCE_ANNOTATION, "")
+    return [part.strip() for part in str(value).split(",") if part.strip()]
+
+
+def by_namespace(resources: list[Json]) -> dict[str, list[Json]]:
+    """Resources grouped by namespace (cluster-scoped ones under ``""``)."""
+    groups: dict[str, list[Json]] = {}
+    for item in resources:
+        groups.setdefault(str(item.get("metadata", {}).get("namespace", "")), []).append(item)
+    return groups
+
+
+def labelled(item: Json) -> Json:
+    """The resource with ``app.kubernetes.io/managed-by: meshctl`` among its labels."""
+    metadata = dict(item.get("metadata", {}))
+    metadata["labels"] = dict(sorted({**metadata.get("labels", {}), **MANAGED_BY}.items()))
+    return {**item, "metadata": metadata}
+
+
+def render(resources: list[Json], header: str, where: Callable[[str], str | None] | None = None) -> str:
+    """One YAML stream: a comment header, then every resource in apply order, each one
+    preceded by a comment naming the input it came from (``where`` turns a
+    ``Kind/namespace/name`` into ``file:line``)."""
     lines = [f"# {line}" if line else "#" for line in header.splitlines()]
-    docs = [dump(item) for item in sorted(resources, key=_order)]
-    return "\n".join(lines) + "\n" + "".join(f"---\n{doc}" for doc in docs)
+    docs = []
+    for item in sorted(resources, key=_order):
+        origins = [f"{where(source) or source}" if where else source for source in sources_of(item)]
+        comment = "".join(f"# from {origin}\n" for origin in origins)
+        docs.append(f"---\n{comment}{dump(labelled(item))}")
+    return "\n".join(lines) + "\n" + "".join(docs)
