@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -29,6 +30,7 @@ JSON = "application/json"
 METADATA = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
 RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_BACKOFF = 4.0
+JOIN_GRACE = 0.2  # past --timeout, for urllib3's own timeouts to say what timed out
 
 
 class ApiError(Exception):
@@ -136,10 +138,7 @@ class Api:
         started = time.monotonic()
         self.requests += 1
         try:
-            response = self._rest.request("GET", url, headers=self._headers(accept), _request_timeout=self.timeout)
-            status = int(response.status)
-            headers = response.getheaders() if hasattr(response, "getheaders") else {}
-            body = response.read() if getattr(response, "data", None) is None else response.data
+            status, headers, body = self._bounded(url, accept, started)
         except ApiException as exc:  # older clients raise on every non-2xx; TLS failures as status 0
             if not exc.status:
                 raise TransportError(_tls_reason(str(exc.reason)), tls=True) from None
@@ -154,6 +153,8 @@ class Api:
                 "NewConnectionError" in kinds and not _is_timeout(exc)
             )
             self._log(shown, "timed out" if timed_out else "failed", started)
+            if isinstance(exc, _BodyTimeout):
+                raise TransportError(f"the answer was still incomplete after {self.timeout:g} s", timeout=True) from None
             if timed_out:
                 raise TransportError(f"no answer within {self.timeout:g} s", timeout=True) from None
             raise TransportError(_connection_reason(exc)) from None
@@ -162,9 +163,74 @@ class Api:
         self._log(shown, str(status), started)
         return status, headers, body
 
+    def _bounded(self, url: str, accept: str, started: float) -> tuple[int, Any, Any]:
+        """The exchange, given up after --timeout in all. urllib3's timeouts bound each
+        read from the socket, not their sum: a server that sends its headers (or its
+        body) a byte at a time would otherwise never time out. The exchange runs in a
+        daemon thread that is left behind if it overruns (it ends with its own timeouts,
+        or with the process)."""
+        box: list[tuple[bool, Any]] = []
+
+        def exchange() -> None:
+            try:
+                response = self._rest.request("GET", url, headers=self._headers(accept), _request_timeout=self.timeout)
+                status = int(response.status)
+                headers = response.getheaders() if hasattr(response, "getheaders") else {}
+                box.append((True, (status, headers, _read_body(response, started + self.timeout))))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                box.append((False, exc))
+
+        worker = threading.Thread(target=exchange, name="meshctl-get", daemon=True)
+        worker.start()
+        worker.join(max(started + self.timeout + JOIN_GRACE - time.monotonic(), 0.0))
+        if not box:
+            raise _CallTimeout("no answer in time")
+        ok, value = box[0]
+        if not ok:
+            raise value
+        return value  # type: ignore[no-any-return]
+
     def _log(self, shown: str, outcome: str, started: float) -> None:
         if self.debug is not None:
             self.debug(f"GET {shown} -> {outcome} ({(time.monotonic() - started) * 1000:.0f} ms)")
+
+
+class _CallTimeout(TimeoutError):
+    """The status line and headers had not all come when the call's time was up."""
+
+
+class _BodyTimeout(TimeoutError):
+    """The body was still coming when the call's time was up."""
+
+
+def _read_body(response: Any, deadline: float) -> bytes:
+    """The whole body by ``deadline``: urllib3's timeout bounds each read from the socket,
+    not their sum, so a server trickling a byte at a time would otherwise never time out."""
+    if getattr(response, "data", None) is not None:  # read already (older clients preload)
+        return response.data  # type: ignore[no-any-return]
+    raw = getattr(response, "response", None)  # the urllib3 HTTPResponse (preload_content=False)
+    if raw is None or not hasattr(raw, "read1"):  # urllib3 1.x: bounded per read only
+        return response.read()  # type: ignore[no-any-return]
+    connection = getattr(raw, "connection", None)
+    sock = getattr(connection, "sock", None)
+    chunks: list[bytes] = []
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise _BodyTimeout("timed out reading the body")
+            if sock is not None:
+                sock.settimeout(remaining)
+            chunk = raw.read1(1 << 16)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+    except BaseException as exc:
+        raw.close()  # never hand a half-read connection back to the pool
+        kinds = {c.__name__ for c in type(exc).__mro__}
+        if "ReadTimeoutError" in kinds or "TimeoutError" in kinds:
+            raise _BodyTimeout("timed out reading the body") from None
+        raise
 
 
 def _is_timeout(exc: BaseException) -> bool:

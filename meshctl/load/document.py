@@ -31,6 +31,7 @@ class SourceDoc:
     lines: tuple[int, int] = (0, 0)
     deferred: list[str] | None = None  # the file's lines, to compose ``node`` on demand
     kind_key: str = field(init=False, default="")  # ``group/Kind``, as rules declare the kinds they read
+    line_offset: int = field(init=False, default=0)  # a deferred node is composed from its own lines only
 
     def __post_init__(self) -> None:
         api_version = self.data.get("apiVersion")
@@ -88,11 +89,12 @@ class SourceDoc:
         if self.node is None:
             assert self.deferred is not None
             self.node = _compose(self.deferred, self.lines, self.item)
+            self.line_offset = self.lines[0]
         return self.node
 
     @property
     def line(self) -> int:
-        return self.tree().start_mark.line + 1
+        return self.tree().start_mark.line + 1 + self.line_offset
 
     def locate(self, path: FieldPath, *, key: bool = False) -> Location:
         """The position of the field at ``path``.
@@ -106,7 +108,7 @@ class SourceDoc:
         mark = target.start_mark
         return Location(
             file=self.file,
-            line=mark.line + 1,
+            line=mark.line + 1 + self.line_offset,
             column=mark.column + 1,
             path=format_path(path),
             template=self.template,
@@ -117,11 +119,13 @@ class SourceDoc:
 
 
 def _compose(lines: list[str], span: tuple[int, int], item: int | None) -> Node:
-    """The node tree of the document on ``span`` of ``lines``, with its real line numbers."""
+    """The node tree of the document on ``span`` of ``lines``; its line numbers count from
+    the span's first line (prefixing the earlier lines would rescan the file for every
+    document: quadratic in its size)."""
     import yaml
 
     start, end = span
-    text = "\n" * start + "\n".join(lines[start : end + 1])
+    text = "\n".join(lines[start : end + 1])
     loader = yaml.CSafeLoader(text)
     try:
         loader.check_node()

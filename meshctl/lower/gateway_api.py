@@ -33,6 +33,7 @@ from meshctl.model.objects import (
     ParentRef,
     ReferenceGrant,
     RequestMatch,
+    Retry,
     Route,
     RouteRule,
     StringMatch,
@@ -202,6 +203,7 @@ def route_rules(doc: SourceDoc, ctx: Lowering, ns: str, protocol: str) -> tuple[
         by_type = {text(f.get("type")): (f, origin(doc, *path, "filters", j)) for j, f in reversed(filters)}
         matches = tuple(_match(doc, m, (*path, "matches", j), grpc) for j, m in dicts(rule.get("matches")))
         timeouts = dct(rule.get("timeouts"))
+        retry = _retry(doc, rule, timeouts, path)
         rules.append(
             RouteRule(
                 name=text(rule.get("name")), index=i, protocol=protocol, matches=matches,
@@ -209,7 +211,7 @@ def route_rules(doc: SourceDoc, ctx: Lowering, ns: str, protocol: str) -> tuple[
                 mirrors=mirrors,
                 redirect=_redirect(doc, *by_type["RequestRedirect"]) if "RequestRedirect" in by_type else None,
                 direct_response=None, delegate=None,
-                timeout=text(timeouts.get("request")), retry=None, fault=None,
+                timeout=text(timeouts.get("request")), retry=retry, fault=None,
                 rewrite=_rewrite(doc, *by_type["URLRewrite"]) if "URLRewrite" in by_type else None,
                 header_changes=header_filters(doc, filters, path),
                 cors=_cors(doc, *by_type["CORS"]) if "CORS" in by_type else None,
@@ -217,6 +219,19 @@ def route_rules(doc: SourceDoc, ctx: Lowering, ns: str, protocol: str) -> tuple[
             )
         )
     return tuple(rules)
+
+
+def _retry(doc: SourceDoc, rule: dict[str, Any], timeouts: dict[str, Any], path: Path) -> Retry | None:
+    """Experimental ``rules[].retry`` (attempts, status codes, backoff) and
+    ``timeouts.backendRequest`` (the per-try timeout); ``retry_on`` holds the codes only:
+    which connection failures are retried too is the implementation's reading."""
+    if "retry" not in rule and not text(timeouts.get("backendRequest")):
+        return None
+    data = dct(rule.get("retry"))
+    codes = [str(c) for c in lst(data.get("codes")) if isinstance(c, int) and not isinstance(c, bool)]
+    where = origin(doc, *path, "retry") if "retry" in rule else origin(doc, *path, "timeouts", "backendRequest")
+    return Retry(integer(data.get("attempts")), text(timeouts.get("backendRequest")), ",".join(codes) or None,
+                 where, backoff=text(data.get("backoff")))
 
 
 def _with_percent(backend: Backend, percent: float | None) -> Backend:

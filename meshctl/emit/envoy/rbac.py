@@ -98,10 +98,7 @@ def applicable_policies(build: Build, workload: Workload) -> list[AuthorizationP
 
 def is_dry_run(build: Build, policy: AuthorizationPolicy) -> bool:
     """``istio.io/dry-run`` parsed as Go's ParseBool does (Istio ignores other values)."""
-    for meta in build.mesh.resources:
-        if meta.origin.doc is policy.origin.doc:
-            return meta.annotations.get(DRY_RUN, "") in _TRUE
-    return False
+    return str(policy.origin.doc.annotations.get(DRY_RUN, "")) in _TRUE
 
 
 # -- the filters -------------------------------------------------------------------------

@@ -188,7 +188,8 @@ def _action(build: Build, route: Route, rule: RouteRule, site: Site) -> Json | N
     consistent = len(backends) == 1 and clusters.uses_consistent_hash(
         build, backends[0].fqdn, _port(build, backends[0], site.port), backends[0].subset
     )
-    retry = retry_policy(rule.retry, keep_previous_hosts=not consistent)
+    retry = retry_policy(rule.retry, keep_previous_hosts=not consistent,
+                         also_default_conditions=route.source_kind != "VirtualService")
     if retry is not None:
         action["retry_policy"] = retry
     if hashes:
@@ -250,8 +251,13 @@ def _operation(route: Route, rule: RouteRule, match: RequestMatch | None, site: 
     return f"{route.name}:{site.port}{path}"
 
 
-def retry_policy(retry: Retry | None, *, keep_previous_hosts: bool = True) -> Json | None:
-    """§1.7: Istio's default policy unless attempts is 0; retryOn codes split out."""
+def retry_policy(
+    retry: Retry | None, *, keep_previous_hosts: bool = True, also_default_conditions: bool = False
+) -> Json | None:
+    """§1.7: Istio's default policy unless attempts is 0; retryOn codes split out.
+
+    ``also_default_conditions``: a Gateway API ``retry`` names status codes only; Istio
+    retries them on top of its default connection-failure conditions."""
     if retry is not None and retry.attempts is not None and retry.attempts <= 0:
         return None
     policy: Json = {"retry_on": DEFAULT_RETRY_ON, "num_retries": 2}
@@ -261,7 +267,8 @@ def retry_policy(retry: Retry | None, *, keep_previous_hosts: bool = True) -> Js
         if retry.per_try_timeout:
             policy["per_try_timeout"] = duration(retry.per_try_timeout)
         if retry.retry_on:
-            policy["retry_on"], codes = split_retry_on(retry.retry_on)
+            conditions = f"{DEFAULT_RETRY_ON},{retry.retry_on}" if also_default_conditions else retry.retry_on
+            policy["retry_on"], codes = split_retry_on(conditions)
             if codes:
                 policy["retriable_status_codes"] = codes
         if retry.ignore_previous_hosts is False:

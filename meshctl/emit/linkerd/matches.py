@@ -180,8 +180,10 @@ def _methods(sm: StringMatch) -> list[str]:
 # -- precedence: Istio's first match against Gateway API's most specific match -------------
 
 def _rank(entry: Json) -> tuple[int, int, int, int, int] | None:
-    """Gateway API precedence key (higher wins); None for regex paths (ranked by the
-    implementation, so no claim is made)."""
+    """Gateway API precedence key (higher wins). Regular expressions rank below every prefix:
+    the API leaves their rank to the implementation, and Istio's reading (and the safe
+    assumption for a migration) puts them last, so an earlier regex rule followed by a
+    broader one is reported."""
     path = entry.get("path")
     if path is None:
         kind, length = 1, 1
@@ -190,7 +192,7 @@ def _rank(entry: Json) -> tuple[int, int, int, int, int] | None:
     elif path["type"] == "PathPrefix":
         kind, length = 1, len(path["value"].rstrip("/")) + 1
     else:
-        return None
+        kind, length = 0, len(path["value"])
     return (kind, length, 1 if "method" in entry else 0, len(entry.get("headers", ())), len(entry.get("queryParams", ())))
 
 

@@ -249,10 +249,13 @@ def _order_losses(build: Build, plans: list[RulePlan]) -> None:
     for j, later in enumerate(plans):
         for earlier in plans[:j]:
             if reordered(earlier.matches.entries, later.matches.entries):
+                regex = any(e.get("path", {}).get("type") == "RegularExpression" for e in earlier.matches.entries)
                 build.losses.approximated(
                     later.rule.origin,
-                    f"rule {later.rule.index} is more specific than rule {earlier.rule.index} for requests both "
-                    "match: Istio sends those to the earlier rule, Gateway API precedence to this one")
+                    f"rule {later.rule.index} outranks rule {earlier.rule.index} under Gateway API precedence for "
+                    f"requests both match: Istio's first-match order sends those to rule {earlier.rule.index}, "
+                    "Gateway API to this one"
+                    + (" (a regular-expression path ranks below every prefix)" if regex else ""))
                 break
 
 
