@@ -73,7 +73,9 @@ def _configuration() -> Any:
     from kubernetes.client import Configuration
 
     configuration = Configuration()
-    configuration.retries = False  # meshctl retries itself (api.py), with backoff and a report
+    # meshctl retries itself (api.py), with backoff and a report; False also keeps urllib3 from
+    # following redirects (to any host or scheme): api.py reports them instead
+    configuration.retries = False
     return configuration
 
 

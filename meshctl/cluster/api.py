@@ -1,20 +1,24 @@
 """Read-only HTTP to the API server, through the official client's REST layer.
 
 Every call is a GET (there is no other method here), carries the credential the
-kubeconfig gave, and is bounded by ``--timeout``. Throttling (429), server errors (5xx)
+kubeconfig gave, and is bounded by ``--timeout`` as a whole (headers and body, however
+slowly they trickle in). Redirects are never followed: a 3xx is an error that says where
+it pointed (scheme, host and port only). Throttling (429), server errors (5xx)
 and timeouts are retried with exponential backoff (``Retry-After`` honoured, capped),
 then raised as ApiError / TransportError for the reader to report. After a call has
 timed out on every try, the server is taken as gone: later calls fail at once instead of
 each waiting out its own timeouts.
 
 Nothing about credentials is logged: ``--debug`` lines name the method, the path and
-query, the status and the time.
+query, the status and the time; text from the server is made printable, shortened, and
+stripped of the bearer token should the server echo it.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -109,15 +113,31 @@ class Api:
                 try:
                     data = json.loads(body)
                 except ValueError:
-                    raise ApiError(status, "BadResponse", "the answer is not JSON", tries) from None
+                    raise ApiError(status, "BadResponse", f"the answer to GET {path} is not JSON", tries) from None
+                except RecursionError:
+                    raise ApiError(status, "BadResponse", f"the answer to GET {path} is nested too deeply", tries) from None
                 if not isinstance(data, dict):
-                    raise ApiError(status, "BadResponse", "the answer is not a JSON object", tries)
+                    raise ApiError(status, "BadResponse", f"the answer to GET {path} is not a JSON object", tries)
                 return data
-            reason, message = _status_text(status, body)
+            if 300 <= status < 400:  # never followed (configuration.retries = False): said, not obeyed
+                target = _origin(headers.get("Location") if hasattr(headers, "get") else None)
+                raise ApiError(status, "Redirect", f"GET {path} was redirected ({status}) to {target}, "
+                               "and meshctl does not follow redirects", tries)
+            reason, message = (self._clean(t) for t in _status_text(status, body))
             if status in RETRIED_STATUSES and tries <= self.retries:
                 self._wait(tries, _retry_after(headers))
                 continue
             raise ApiError(status, reason, message, tries)
+
+    def _clean(self, text: str) -> str:
+        """Server-written text as meshctl may print it: one line, printable, short, and
+        without the credential should the server echo it back."""
+        auth = self._headers(JSON).get("Authorization", "")
+        for secret in {auth, auth.partition(" ")[2]}:
+            if len(secret) >= 4:
+                text = text.replace(secret, "[redacted]")
+        text = "".join(c if c.isprintable() else " " for c in text)
+        return text[:300] + ("..." if len(text) > 300 else "")
 
     def _wait(self, tries: int, retry_after: float | None) -> None:
         delay = self.backoff * (2 ** (tries - 1)) * (0.8 + 0.4 * random.random())
@@ -233,6 +253,23 @@ def _read_body(response: Any, deadline: float) -> bytes:
         raise
 
 
+def _origin(location: object) -> str:
+    """scheme://host:port of a redirect's target (no credentials, path or query), printable."""
+    from urllib.parse import urlsplit
+
+    if not isinstance(location, str) or not location.strip():
+        return "nowhere (no Location header)"
+    try:
+        parts = urlsplit(location.strip())
+        host, port = parts.hostname or "", parts.port
+    except ValueError:
+        return "an unparsable Location"
+    if not parts.scheme:
+        return "a path on the same server"
+    scheme, host = ("".join(c if c.isalnum() or c in ".-:[]" else "?" for c in part) for part in (parts.scheme, host))
+    return f"{scheme}://{host}"[:200] + (f":{port}" if port else "")
+
+
 def _is_timeout(exc: BaseException) -> bool:
     text = str(exc).lower()
     return "timed out" in text or "timeout" in text
@@ -241,6 +278,14 @@ def _is_timeout(exc: BaseException) -> bool:
 def _connection_reason(exc: BaseException) -> str:
     text = str(exc)
     lowered = text.lower()
+    kinds = {c.__name__ for c in type(exc).__mro__}
+    if "DecodeError" in kinds:
+        encoding = re.search(r"content-encoding: ([\w-]+)", text)
+        return f"the answer could not be decoded (it says Content-Encoding: {encoding.group(1) if encoding else '?'})"
+    incomplete = re.search(r"IncompleteRead\((\d+) bytes read, (\d+) more expected\)", text)
+    if incomplete:
+        got, more = int(incomplete.group(1)), int(incomplete.group(2))
+        return f"the server closed the connection after {got} of the {got + more} bytes it announced"
     if "refused" in lowered:
         return "connection refused"
     if "name or service not known" in lowered or "nodename nor servname" in lowered or "resolution" in lowered:

@@ -126,12 +126,12 @@ def discover(api: Api, channel: str = "experimental") -> Discovery:
             raise
         result.version = {}  # some clusters hide it; only the Kubernetes version check needs it
     core = api.get("/api")
-    result.served[""] = [str(v) for v in core.get("versions", []) if isinstance(v, str)]
+    result.served[""] = [str(v) for v in _listed(core, "versions", "/api") if isinstance(v, str)]
     groups = api.get("/apis")
-    for group in groups.get("groups", []) or []:
+    for group in _listed(groups, "groups", "/apis"):
         if not isinstance(group, dict) or not isinstance(group.get("name"), str):
             continue
-        versions = [str(v.get("version")) for v in group.get("versions", []) if isinstance(v, dict)]
+        versions = [str(v.get("version")) for v in _listed(group, "versions", "/apis") if isinstance(v, dict)]
         result.served[group["name"]] = versions
     for group, kinds in wanted(catalog, channel).items():
         served = result.served.get(group)
@@ -164,14 +164,25 @@ def _resources(api: Api, group: str, version: str) -> dict[str, Resource]:
             return {}
         raise
     out: dict[str, Resource] = {}
-    for item in data.get("resources", []) or []:
+    for item in _listed(data, "resources", path):
         if not isinstance(item, dict):
             continue
         name, kind = item.get("name"), item.get("kind")
         if not isinstance(name, str) or "/" in name or not isinstance(kind, str):
             continue  # subresources (pods/log, gateways/status)
-        verbs = item.get("verbs") or []
-        if "list" not in verbs:
+        verbs = item.get("verbs")
+        if not isinstance(verbs, list) or "list" not in verbs:
             continue
         out[kind] = Resource(group, version, kind, name, bool(item.get("namespaced")))
     return out
+
+
+def _listed(data: dict[str, Any], key: str, path: str) -> list[Any]:
+    """``data[key]``, a list (null: empty); anything else is not a discovery document."""
+    value = data.get(key)
+    if value is None and key in data:
+        return []
+    if not isinstance(value, list):
+        what = f"it has no {key}" if value is None else f"its {key} are not a list"
+        raise ApiError(200, "BadResponse", f"the answer to GET {path} is not a discovery document: {what}")
+    return value

@@ -10,7 +10,9 @@ TLS Secrets that Gateways name are read in full only with ``--check-certificates
 only their certificate and key entries are kept, in memory.
 
 What cannot be read is recorded (``LiveState.skipped``) and the reading goes on: a 403
-on one kind or namespace, a kind whose CRD is not installed, a list that kept failing.
+on one kind or namespace, a kind whose CRD is not installed, a list that kept failing, an
+answer that is not a list of Kubernetes objects (``_list_page``: never read as an empty or
+partial list), a list whose continue token expired twice or comes back.
 Only a cluster that cannot be reached at all, or rejects the credentials, ends the run.
 """
 
@@ -30,11 +32,16 @@ from meshctl.cluster.state import LiveState, Skip
 from meshctl.errors import InputError
 
 PAGE = 500
+# Deeper objects are not read (real ones are a few dozen levels deep at most): the
+# conversion to YAML and the checks recurse, and a hostile server could nest thousands.
+MAX_DEPTH = 100
 TLS_KEYS = ("tls.crt", "tls.key", "cert", "key", "ca.crt", "cacert")
 LINKERD_ISSUER = "linkerd-identity-issuer"
 LINKERD_TRUST_ROOTS = "linkerd-identity-trust-roots"
 ISTIOD_SELECTOR = "app=istiod"
 LINKERD_SELECTOR = "linkerd.io/control-plane-component"
+# ApiError reasons whose message says what went wrong in full (not a Status from the server)
+SELF_EXPLAINED = frozenset({"BadResponse", "Redirect", "ContinueExpired"})
 # The order kinds are read in: what the other reads and checks depend on first.
 _FIRST = ("/Namespace", "/Service", "/Pod", "discovery.k8s.io/EndpointSlice", "apps/Deployment")
 
@@ -107,6 +114,8 @@ class Reader:
                     f"(401 Unauthorized, {self.access.auth})",
                     hint="check the token or certificate in the kubeconfig, or log in again",
                 )
+            if exc.reason in SELF_EXPLAINED:
+                return Unreachable(f"cannot read the cluster at {server}: {exc.message}")
             detail = exc.message or exc.reason
             return Unreachable(f"cannot read the cluster at {server}: {exc.status} {exc.reason}: {detail}")
         tries = f" ({exc.tries} tries)" if exc.tries > 1 else ""
@@ -123,6 +132,7 @@ class Reader:
         if selector:
             first["labelSelector"] = selector
         query, items, restarted = first, [], False
+        tokens: set[str] = set()
         while True:
             try:
                 data = self.api.get(path, query, accept)
@@ -130,15 +140,22 @@ class Reader:
                 if exc.status == 410 and "continue" in query and not restarted:
                     # the continue token expired: start again, this time from the latest state
                     restarted, items = True, []
+                    tokens.clear()
                     query = {k: v for k, v in first.items() if k != "resourceVersion"}
                     continue
+                if exc.status == 410 and "continue" in query:
+                    raise ApiError(410, "ContinueExpired", "its continue token expired again after a restart (410 Gone): "
+                                   "the list changes faster than it can be read", exc.tries) from None
                 raise
             if accept == METADATA and data.get("kind") != "PartialObjectMetadataList":
                 raise ApiError(406, "NotAcceptable", "the server did not answer with metadata only")
-            items.extend(i for i in data.get("items") or [] if isinstance(i, dict))
-            token = (data.get("metadata") or {}).get("continue")
+            page, token = _list_page(data, path)
+            items.extend(page)
             if not token:
                 return items
+            if token in tokens:  # a server paginating in a circle: the list would never end
+                raise ApiError(200, "BadResponse", f"the answer to GET {path} repeats an earlier continue token")
+            tokens.add(token)
             query = {"limit": PAGE, "continue": token}
             if selector:
                 query["labelSelector"] = selector
@@ -168,7 +185,7 @@ class Reader:
         complete = True
         for name in self.namespaces or ():
             try:
-                item = self.api.get(res.path(name=name))
+                item = _object(self.api.get(res.path(name=name)), res.path(name=name))
             except (ApiError, TransportError) as exc:
                 if isinstance(exc, ApiError) and exc.status == 404:
                     self.state.skipped.append(Skip("namespaces", res.kind_key, name, "the namespace does not exist", "missing-namespace"))
@@ -187,6 +204,8 @@ class Reader:
             reason, cause = "forbidden", "forbidden"
         elif isinstance(exc, ApiError) and exc.status == 404:
             reason, cause = "not served (was the CRD removed?)", "not-served"
+        elif isinstance(exc, ApiError) and exc.reason in SELF_EXPLAINED:
+            reason, cause = exc.message, "failed"
         elif isinstance(exc, ApiError):
             times = f" {exc.tries} times" if exc.tries > 1 else ""
             reason, cause = f"the server answered {exc.status} {exc.reason}{times}", "failed"
@@ -238,7 +257,7 @@ class Reader:
         if self.state.find(res.kind_key, namespace, name) is not None:
             return
         try:
-            item = self.api.get(res.path(namespace, name))
+            item = _object(self.api.get(res.path(namespace, name)), res.path(namespace, name))
         except (ApiError, TransportError) as exc:
             if isinstance(exc, ApiError) and exc.status == 404:
                 return
@@ -278,6 +297,74 @@ class Reader:
         kept["__type__"] = str(item.get("type") or "Opaque").encode()
         self.state.tls_secrets[key] = kept
         del item, data
+
+
+def _list_page(data: dict[str, Any], path: str) -> tuple[list[dict[str, Any]], str | None]:
+    """The items and the continue token of one page, or ApiError BadResponse: a page that is
+    not a list of Kubernetes objects is not read as one (an absence must not come from it)."""
+
+    def bad(what: str) -> ApiError:
+        return ApiError(200, "BadResponse", f"the answer to GET {path} is not a list of objects: {what}")
+
+    if "items" not in data:
+        raise bad("it has no items")
+    items = data["items"] if data["items"] is not None else []  # null: Go's empty list
+    if not isinstance(items, list):
+        raise bad("its items are not a list")
+    for index, item in enumerate(items):
+        problem = _malformed(item)
+        if problem:
+            raise bad(f"item {index} {problem}")
+    meta = data.get("metadata") if data.get("metadata") is not None else {}
+    if not isinstance(meta, dict):
+        raise bad("its metadata is not an object")
+    token = meta.get("continue")
+    if token is not None and not isinstance(token, str):
+        raise bad("its continue token is not a string")
+    return items, token or None
+
+
+def _object(item: dict[str, Any], path: str) -> dict[str, Any]:
+    problem = _malformed(item)
+    if problem:
+        raise ApiError(200, "BadResponse", f"the answer to GET {path} is not a Kubernetes object: it {problem}")
+    return item
+
+
+def _malformed(item: Any) -> str | None:
+    """What makes ``item`` no Kubernetes object (as far as meshctl relies on ObjectMeta)."""
+    if not isinstance(item, dict):
+        return "is not a JSON object"
+    meta = item.get("metadata")
+    if not isinstance(meta, dict):
+        return "has no metadata"
+    if not isinstance(meta.get("name"), str) or not meta["name"]:
+        return "has no name"
+    if meta.get("namespace") is not None and not isinstance(meta["namespace"], str):
+        return "has a namespace that is not a string"
+    for field in ("labels", "annotations"):
+        value = meta.get(field)
+        if value is not None and not (
+            isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+        ):
+            return f"has {field} that are not a map of strings"
+    if _deeper_than(item, MAX_DEPTH):
+        return f"is nested more than {MAX_DEPTH} levels deep"
+    return None
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Is ``value`` nested more than ``limit`` levels deep? (Iterative: no recursion limit.)"""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        if depth >= limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def gateway_credentials(state: LiveState) -> Iterator[tuple[str, str]]:

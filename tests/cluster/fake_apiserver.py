@@ -15,7 +15,14 @@ It follows the API conventions the client and kubectl rely on:
 - authentication by bearer token and/or client certificate (CN is the user), and
   per-user forbidden (resource, namespace) pairs;
 - injected faults: a status sequence per path pattern (``429`` then success), or a
-  path that never answers (the handler waits until the server stops, bounded).
+  path that never answers (the handler waits until the server stops, bounded);
+- hostile answers (``FakeCluster.respond`` with a responder made by ``raw``,
+  ``trickle``, ``delay``, ``close_delimited``, ``redirect`` or ``status``): bytes as
+  they go on the wire (garbage, lying Content-Length, gzip that is not gzip, HTTP/1.0
+  closed by the server), a body trickled slowly, an answer delayed, redirects, an error
+  status on some requests only (a ``when`` test on the query, ``times`` to stop);
+- ``SilentListener``: a TCP port that accepts connections and never sends a byte (a
+  TLS handshake that stalls).
 
 Every request is recorded (method, path, query, Accept, user). The server runs in
 daemon threads and ``stop()`` ends them all; certificates are made with the ``openssl``
@@ -31,6 +38,8 @@ import socket
 import ssl
 import subprocess
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -144,6 +153,11 @@ def make_pki(directory: Path, client_cn: str = "alice") -> Pki:
                directory / "client.crt", directory / "client.key")
 
 
+# (handler, path, query) -> True when it answered (or dropped) the request itself, False
+# to let the request be answered normally (after a delay, or in another framing).
+Responder = Callable[["_Handler", str, dict[str, str]], bool]
+
+
 @dataclass
 class Fault:
     pattern: re.Pattern[str]
@@ -151,6 +165,9 @@ class Fault:
     repeat: bool = True
     hang: bool = False
     retry_after: str | None = "0"
+    respond: Responder | None = None
+    when: Callable[[dict[str, str]], bool] | None = None  # on the query; None: every request
+    times: int | None = None  # how many requests `respond` takes; None: all of them
 
 
 @dataclass
@@ -172,6 +189,13 @@ class FakeCluster:
 
     def hang(self, pattern: str) -> None:
         self.faults.append(Fault(re.compile(pattern), [], hang=True))
+
+    def respond(
+        self, pattern: str, responder: Responder, *, when: Callable[[dict[str, str]], bool] | None = None,
+        times: int | None = None,
+    ) -> None:
+        """Requests whose path matches (and whose query passes ``when``) go to ``responder``."""
+        self.faults.append(Fault(re.compile(pattern), [], respond=responder, when=when, times=times))
 
     def forbid(self, resource: str, namespace: str = "*", user: str = "*") -> None:
         """``namespace`` "" forbids only the cluster-wide list; "*" every namespace too."""
@@ -204,8 +228,7 @@ class FakeCluster:
         for obj in self.objects:
             api_version = obj.get("apiVersion", "")
             obj_group = api_version.rpartition("/")[0]
-            kind = obj.get("kind")
-            spec = next((v for k, v in KINDS.items() if k.split(".")[0] == kind and v[0] == obj_group), None)
+            spec = _KIND_BY_NAME_AND_GROUP.get((obj.get("kind"), obj_group))
             if spec is None or obj_group != group or spec[2] != plural:
                 continue
             meta = obj.get("metadata", {})
@@ -213,6 +236,12 @@ class FakeCluster:
                 continue
             out.append(obj)
         return sorted(out, key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
+
+
+# (kind, group) -> its KINDS entry (the first one, as a scan of KINDS would find it)
+_KIND_BY_NAME_AND_GROUP: dict[tuple[str, str], tuple[str, tuple[str, ...], str, bool, str]] = {}
+for _key, _value in KINDS.items():
+    _KIND_BY_NAME_AND_GROUP.setdefault((_key.split(".")[0], _value[0]), _value)
 
 
 class _Server(ThreadingHTTPServer):
@@ -262,11 +291,17 @@ class _Handler(BaseHTTPRequestHandler):
         self._handle("DELETE")
 
     # -- plumbing ------------------------------------------------------------------------
+    close_delimited = False  # set by the close_delimited() responder: HTTP/1.0, no Content-Length
+
     def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         data = json.dumps(body).encode()
+        if self.close_delimited:
+            self.protocol_version = "HTTP/1.0"
+            self.close_connection = True
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
+        if not self.close_delimited:
+            self.send_header("Content-Length", str(len(data)))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
         self.end_headers()
@@ -317,6 +352,17 @@ class _Handler(BaseHTTPRequestHandler):
             return
         for fault in cluster.faults:
             if fault.pattern.search(url.path):
+                if fault.respond is not None:
+                    if fault.when is not None and not fault.when(query):
+                        continue
+                    with cluster.lock:
+                        if fault.times is not None:
+                            if fault.times <= 0:
+                                continue
+                            fault.times -= 1
+                    if fault.respond(self, url.path, query):
+                        return
+                    continue
                 if fault.hang:
                     self.server.stopping.wait(HANG_LIMIT)
                     self.close_connection = True
@@ -454,6 +500,156 @@ class _Handler(BaseHTTPRequestHandler):
                               for o in page]}
         del kind
         self._send(200, body)
+
+
+# -- hostile answers, for FakeCluster.respond ------------------------------------------------
+_PHRASES = {200: "OK", 301: "Moved Permanently", 302: "Found", 303: "See Other", 307: "Temporary Redirect",
+            308: "Permanent Redirect", 401: "Unauthorized", 410: "Gone"}
+
+
+def _head(status: int, headers: dict[str, str], version: str = "HTTP/1.1") -> bytes:
+    lines = [f"{version} {status} {_PHRASES.get(status, 'Status')}"] + [f"{k}: {v}" for k, v in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def raw(
+    body: bytes | str = b"", status: int = 200, headers: dict[str, str] | None = None, *,
+    content_length: int | None | str = "exact", version: str = "HTTP/1.1",
+) -> Responder:
+    """These bytes as the answer. ``content_length``: "exact", a number (a lie), or None
+    (no header: the body ends when the server closes the connection, which it then does)."""
+    data = body.encode() if isinstance(body, str) else body
+
+    def respond(handler: _Handler, path: str, query: dict[str, str]) -> bool:
+        head = {"Content-Type": "application/json", **(headers or {})}
+        if content_length == "exact":
+            head["Content-Length"] = str(len(data))
+        elif content_length is not None:
+            head["Content-Length"] = str(content_length)
+        handler.wfile.write(_head(status, head, version) + data)
+        handler.wfile.flush()
+        if content_length != "exact" or version != "HTTP/1.1":
+            handler.close_connection = True  # what was promised is never sent: close
+        return True
+
+    return respond
+
+
+def trickle(body: bytes | str, interval: float, chunk: int = 1) -> Responder:
+    """A 200 whose headers come at once and whose body comes ``chunk`` bytes per ``interval``."""
+    data = body.encode() if isinstance(body, str) else body
+
+    def respond(handler: _Handler, path: str, query: dict[str, str]) -> bool:
+        handler.close_connection = True
+        try:
+            handler.wfile.write(_head(200, {"Content-Type": "application/json", "Content-Length": str(len(data))}))
+            handler.wfile.flush()
+            for start in range(0, len(data), chunk):
+                if handler.server.stopping.wait(interval):
+                    return True
+                handler.wfile.write(data[start : start + chunk])
+                handler.wfile.flush()
+        except OSError:  # the client gave up
+            pass
+        return True
+
+    return respond
+
+
+def delay(seconds: float) -> Responder:
+    """Wait, then answer normally."""
+
+    def respond(handler: _Handler, path: str, query: dict[str, str]) -> bool:
+        handler.server.stopping.wait(seconds)
+        return False
+
+    return respond
+
+
+def close_delimited() -> Responder:
+    """Answer normally, but as HTTP/1.0 without Content-Length, closing the connection."""
+
+    def respond(handler: _Handler, path: str, query: dict[str, str]) -> bool:
+        handler.close_delimited = True
+        return False
+
+    return respond
+
+
+def redirect(location: str, status: int = 302) -> Responder:
+    """A redirect (``location`` may use ``{path}``), with a small JSON body."""
+
+    def respond(handler: _Handler, path: str, query: dict[str, str]) -> bool:
+        target = location.format(path=path)
+        return raw(json.dumps({"kind": "Status", "code": status, "message": "moved"}), status,
+                   {"Location": target})(handler, path, query)
+
+    return respond
+
+
+def status(code: int, reason: str, message: str) -> Responder:
+    """A Kubernetes Status error."""
+
+    def respond(handler: _Handler, path: str, query: dict[str, str]) -> bool:
+        handler._status(code, reason, message)  # noqa: SLF001 - the handler's own helper
+        return True
+
+    return respond
+
+
+class SilentListener:
+    """A TCP port on 127.0.0.1 that accepts connections and never sends a byte."""
+
+    def __init__(self) -> None:
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self._socket.listen(16)
+        self._socket.settimeout(0.05)
+        self.port: int = self._socket.getsockname()[1]
+        self._stop = threading.Event()
+        self._held: list[socket.socket] = []
+        self.connections = 0
+        self.received = 0  # bytes the clients sent (a TLS ClientHello, say)
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def url(self, scheme: str = "https") -> str:
+        return f"{scheme}://127.0.0.1:{self.port}"
+
+    def _serve(self) -> None:
+        deadline = time.monotonic() + HANG_LIMIT
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            try:
+                conn, _ = self._socket.accept()
+            except (TimeoutError, socket.timeout):
+                pass
+            except OSError:
+                break
+            else:
+                conn.setblocking(False)
+                self._held.append(conn)
+                self.connections += 1
+            for conn in list(self._held):
+                try:
+                    self.received += len(conn.recv(65536))
+                except (BlockingIOError, OSError):
+                    pass
+
+    def start(self) -> SilentListener:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        for conn in self._held:
+            conn.close()
+        self._socket.close()
+
+    def __enter__(self) -> SilentListener:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 def _without_type(obj: dict[str, Any]) -> dict[str, Any]:

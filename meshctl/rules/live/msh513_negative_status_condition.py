@@ -52,6 +52,8 @@ def check(ctx: LiveAnalysis) -> Iterator[Finding]:
         for path, scope, conditions in _condition_lists(status):
             for i, cond in dicts(conditions):
                 kind, value = cond.get("type"), cond.get("status")
+                if not isinstance(kind, str):  # a malformed condition says nothing
+                    continue
                 bad = (kind in POSITIVE and value == "False") or (kind in NEGATIVE and value == "True")
                 if not bad or _stale(cond, generation):
                     continue

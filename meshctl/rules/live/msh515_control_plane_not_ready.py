@@ -48,7 +48,7 @@ def check(ctx: LiveAnalysis) -> Iterator[Finding]:
         spec, status = dct(doc.data.get("spec")), dct(doc.data.get("status"))
         wanted = spec.get("replicas", 1)
         ready = status.get("readyReplicas", 0) or 0
-        if not isinstance(wanted, int) or wanted == 0 or ready >= 1:
+        if not isinstance(wanted, int) or wanted == 0 or not isinstance(ready, int) or ready >= 1:
             continue
         yield RULE.at(
             doc, ("status", "readyReplicas") if "readyReplicas" in status else ("status",) if status else ("spec", "replicas"),
