@@ -13,6 +13,8 @@ The same arguments always give byte-identical output.
 from __future__ import annotations
 
 import argparse
+import itertools
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -249,6 +251,39 @@ def write(path: Path, services: int, flavour: str) -> int:
     docs = list(documents(services, flavour))
     path.write_text("---\n".join(docs), encoding="utf-8")
     return len(docs)
+
+
+def exactly(count: int, flavour: str = "istio") -> list[str]:
+    """Exactly ``count`` documents: the first ``count`` of the stream.
+
+    One document is the first Service rather than the stream's opening Namespace, so a
+    one-document mesh is a resource every tool compared in bench/run.py checks.
+    """
+    if count == 1:
+        return [_service(_namespace(0), "svc-00000")]
+    services = services_for(count, flavour) + 2
+    docs = list(itertools.islice(documents(services, flavour), count))
+    if len(docs) != count:  # services_for is an estimate; it is never more than one short
+        raise AssertionError(f"asked for {count} documents, generated {len(docs)}")
+    return docs
+
+
+def write_exactly(path: Path, count: int, flavour: str = "istio") -> int:
+    path.write_text("---\n".join(exactly(count, flavour)), encoding="utf-8")
+    return count
+
+
+_KIND = re.compile(r"^kind: (\S+)$", re.M)
+_API_VERSION = re.compile(r"^apiVersion: (\S+)$", re.M)
+
+
+def type_of(doc: str) -> tuple[str, str]:
+    """(apiVersion, kind) of one generated document (its top-level lines)."""
+    api = _API_VERSION.search(doc)
+    kind = _KIND.search(doc)
+    if api is None or kind is None:
+        raise ValueError("not a generated document")
+    return api.group(1), kind.group(1)
 
 
 def main(argv: list[str]) -> int:

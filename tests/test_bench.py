@@ -90,6 +90,7 @@ def test_run_once_reports_time_memory_and_exit_code(tmp_path: Path) -> None:
     ok = run.run_once([[sys.executable, "-c", touch_64_mib]], tmp_path)
     assert ok.code == 0 and ok.seconds > 0
     assert ok.max_rss >= 64 * 1024 * 1024
+    assert 0 < ok.cpu < 60
     failed = run.run_once([[sys.executable, "-c", "import sys; sys.exit('boom')"]], tmp_path)
     assert failed.code == 1 and "boom" in run._reason(failed)
 
