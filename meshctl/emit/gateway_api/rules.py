@@ -221,7 +221,12 @@ def _retry(build: Build, retry: Retry, request_ms: int | None, out: HttpRule) ->
         per_try = millis(retry.per_try_timeout)
         if per_try is not None:
             if request_ms and per_try > request_ms:
-                per_try = request_ms  # the request timeout ends every attempt anyway
+                build.losses.approximated(
+                    origin.at("perTryTimeout"),
+                    f"perTryTimeout {retry.per_try_timeout} is longer than the route's timeout; Gateway API requires "
+                    f"backendRequest to be at most the request timeout, so it is written as {request_ms}ms (the "
+                    "route timeout ends every attempt anyway)")
+                per_try = request_ms
             out.timeouts["backendRequest"] = gateway_duration(f"{per_try}ms")
     if retry.remote_localities:
         build.losses.dropped(origin.at("retryRemoteLocalities"), "retryRemoteLocalities has no Gateway API "
