@@ -17,7 +17,15 @@ import yaml
 from meshctl.cluster.state import LiveState, Skip
 from meshctl.diagnostics import Finding
 from meshctl.options import Options
-from meshctl.pipeline import RunResult, _collector_paused, _count, _doc_key, _enabled, _has_inputs, finish
+from meshctl.pipeline import (
+    RunResult,
+    _collector_paused,
+    _count,
+    _doc_key,
+    _enabled,
+    _has_inputs,
+    finish,
+)
 from meshctl.rules.live import msh518_cluster_resource_not_readable as not_readable
 from meshctl.rules.live import msh519_mesh_api_not_served as not_served
 from meshctl.validate.catalog import Catalog

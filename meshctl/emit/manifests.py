@@ -8,8 +8,8 @@ and ``kubectl apply -f`` takes it as it is.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from meshctl.diagnostics import Finding

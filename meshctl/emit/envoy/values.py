@@ -9,8 +9,8 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 TYPE_PREFIX = "type.googleapis.com/"

@@ -31,7 +31,15 @@ from __future__ import annotations
 
 from collections import Counter
 
-from meshctl.emit.istio import gateways, policy, profiles, resilience, routes, unsupported, workloads
+from meshctl.emit.istio import (
+    gateways,
+    policy,
+    profiles,
+    resilience,
+    routes,
+    unsupported,
+    workloads,
+)
 from meshctl.emit.istio.build import NETWORKING, TARGET, TRANSLATED_FROM, Build, DestinationDraft
 from meshctl.emit.manifests import Json, Manifests
 from meshctl.emit.mesh_options import MeshOptions

@@ -31,7 +31,7 @@ from decimal import Decimal
 from meshctl.emit.istio.annotations import Resilience
 from meshctl.emit.istio.build import Build
 from meshctl.emit.istio.destinations import destination, host_destination, is_service
-from meshctl.emit.istio.matches import EXACT, UNDER, WHOLE, Entry, istio_matches, is_prefix, stem
+from meshctl.emit.istio.matches import EXACT, UNDER, WHOLE, Entry, is_prefix, istio_matches, stem
 from meshctl.emit.istio.values import istio_duration, proportional, shares
 from meshctl.emit.manifests import Json
 from meshctl.model.objects import Backend, Route, RouteRule, Service

@@ -33,10 +33,24 @@ from itertools import product
 
 from meshctl.emit.istio.build import NETWORKING, Build, source_of
 from meshctl.emit.istio.destinations import service_destination
-from meshctl.emit.istio.values import istio_duration, port_tokens, proportional, quantity, shares, status_text
+from meshctl.emit.istio.values import (
+    istio_duration,
+    port_tokens,
+    proportional,
+    quantity,
+    shares,
+    status_text,
+)
 from meshctl.emit.manifests import Json
 from meshctl.model import hosts
-from meshctl.model.objects import ProfileCondition, ProfileRoute, Protocol, Service, ServiceProfile, TrafficSplit
+from meshctl.model.objects import (
+    ProfileCondition,
+    ProfileRoute,
+    Protocol,
+    Service,
+    ServiceProfile,
+    TrafficSplit,
+)
 from meshctl.model.origin import Origin
 
 DEFAULT_ATTEMPTS = 2

@@ -27,7 +27,13 @@ from collections import defaultdict
 from meshctl.emit.istio.annotations import NONE, Annotated, Resilience, resilience
 from meshctl.emit.istio.build import NETWORKING, Build, route_source, source_of
 from meshctl.emit.istio.destinations import host_destination
-from meshctl.emit.istio.entries import RuleContext, compact, http_entries, report_filters, stream_routes
+from meshctl.emit.istio.entries import (
+    RuleContext,
+    compact,
+    http_entries,
+    report_filters,
+    stream_routes,
+)
 from meshctl.emit.istio.gateways import Attachment, attachments, istio_gateway_name
 from meshctl.emit.istio.matches import Entry, istio_matches, precedence, sort_entries
 from meshctl.emit.manifests import Json

@@ -51,7 +51,13 @@ from meshctl.emit.linkerd.probes import http_probes
 from meshctl.emit.manifests import Json
 from meshctl.lower.k8s import port_protocol
 from meshctl.model.mesh import selects
-from meshctl.model.objects import AuthorizationPolicy, AuthorizationRule, Operation, Protocol, Workload
+from meshctl.model.objects import (
+    AuthorizationPolicy,
+    AuthorizationRule,
+    Operation,
+    Protocol,
+    Workload,
+)
 from meshctl.model.origin import Origin
 from meshctl.security.authz import policy_applies, target_port
 from meshctl.security.mtls import DISABLE, STRICT, view_of

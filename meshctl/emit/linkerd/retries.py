@@ -27,7 +27,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from meshctl.emit.linkerd.context import Build
-from meshctl.emit.linkerd.durations import exact_millis, gateway_duration, linkerd_duration, to_millis
+from meshctl.emit.linkerd.durations import (
+    exact_millis,
+    gateway_duration,
+    linkerd_duration,
+    to_millis,
+)
 from meshctl.model.objects import Retry, RouteRule
 from meshctl.model.origin import Origin
 

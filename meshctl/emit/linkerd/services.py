@@ -24,7 +24,14 @@ from __future__ import annotations
 from meshctl.emit.linkerd.context import GENERATED, Build, dns_label, source_of
 from meshctl.emit.linkerd.durations import linkerd_duration, to_millis
 from meshctl.emit.manifests import Json
-from meshctl.model.objects import DestinationPolicy, Protocol, Service, ServicePort, Subset, TrafficPolicy
+from meshctl.model.objects import (
+    DestinationPolicy,
+    Protocol,
+    Service,
+    ServicePort,
+    Subset,
+    TrafficPolicy,
+)
 from meshctl.model.traffic import OutlierDetection
 
 ACCRUAL = "balancer.linkerd.io/failure-accrual"

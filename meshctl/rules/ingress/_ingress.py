@@ -26,7 +26,15 @@ from meshctl.lower.ingress import (
     routes_of,
 )
 from meshctl.model import hosts
-from meshctl.model.objects import Backend, Gateway, RequestMatch, Route, RouteRule, Service, ServicePort
+from meshctl.model.objects import (
+    Backend,
+    Gateway,
+    RequestMatch,
+    Route,
+    RouteRule,
+    Service,
+    ServicePort,
+)
 from meshctl.model.origin import Origin
 from meshctl.rules.context import Analysis
 from meshctl.rules.gateway_api._common import by_position

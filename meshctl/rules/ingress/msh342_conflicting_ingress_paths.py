@@ -49,7 +49,13 @@ from collections.abc import Iterator
 from meshctl.diagnostics import Finding, Severity
 from meshctl.rules.base import Rule
 from meshctl.rules.context import Analysis
-from meshctl.rules.ingress._ingress import PathEntry, backend_label, entries, path_entries, same_backend
+from meshctl.rules.ingress._ingress import (
+    PathEntry,
+    backend_label,
+    entries,
+    path_entries,
+    same_backend,
+)
 
 ISTIO = "\x00istio"
 

@@ -50,7 +50,13 @@ from collections.abc import Iterator
 from meshctl.diagnostics import Finding, Severity
 from meshctl.rules.base import Rule
 from meshctl.rules.context import Analysis
-from meshctl.rules.ingress._ingress import IMPLEMENTATION_SPECIFIC, Entry, PathEntry, entries, path_entries
+from meshctl.rules.ingress._ingress import (
+    IMPLEMENTATION_SPECIFIC,
+    Entry,
+    PathEntry,
+    entries,
+    path_entries,
+)
 
 RULE = Rule(
     "MSH348", "ingress-ignored-by-istio", Severity.WARNING, __doc__,

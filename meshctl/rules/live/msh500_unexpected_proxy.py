@@ -42,8 +42,18 @@ from collections.abc import Iterator
 from meshctl.diagnostics import Finding, Severity
 from meshctl.rules.base import Rule
 from meshctl.rules.live._live import (
-    INJECT, INJECTION, LINKERD_PROXY, SYSTEM_NAMESPACES, LiveAnalysis, dct, injected, labels, live_check,
-    namespace_labels, pod_running, proxy_container,
+    INJECT,
+    INJECTION,
+    LINKERD_PROXY,
+    SYSTEM_NAMESPACES,
+    LiveAnalysis,
+    dct,
+    injected,
+    labels,
+    live_check,
+    namespace_labels,
+    pod_running,
+    proxy_container,
 )
 
 RULE = Rule("MSH500", "unexpected-proxy", Severity.WARNING, __doc__)

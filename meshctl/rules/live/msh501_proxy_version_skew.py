@@ -34,8 +34,19 @@ from meshctl.diagnostics import Finding, Severity
 from meshctl.load.document import SourceDoc
 from meshctl.rules.base import Rule
 from meshctl.rules.live._live import (
-    LINKERD_PROXY, STATUS_ANNOTATION, LiveAnalysis, container_image, dct, image_tag, injected, istiods, labels,
-    live_check, pod_running, proxy_container, revision_of,
+    LINKERD_PROXY,
+    STATUS_ANNOTATION,
+    LiveAnalysis,
+    container_image,
+    dct,
+    image_tag,
+    injected,
+    istiods,
+    labels,
+    live_check,
+    pod_running,
+    proxy_container,
+    revision_of,
 )
 
 RULE = Rule("MSH501", "proxy-version-skew", Severity.WARNING, __doc__, istio_code="IST0158")

@@ -31,7 +31,14 @@ from collections.abc import Iterator
 
 from meshctl.diagnostics import Finding, Severity
 from meshctl.rules.base import Rule
-from meshctl.rules.live._live import INJECT, LiveAnalysis, injector_selects, injectors, labels, live_check
+from meshctl.rules.live._live import (
+    INJECT,
+    LiveAnalysis,
+    injector_selects,
+    injectors,
+    labels,
+    live_check,
+)
 
 RULE = Rule("MSH506", "overlapping-injection-webhooks", Severity.ERROR, __doc__, istio_code="IST0139")
 PODS = ({}, {INJECT: "true"})

@@ -38,7 +38,15 @@ from collections.abc import Iterator
 from meshctl.diagnostics import Finding, Severity
 from meshctl.load.document import SourceDoc
 from meshctl.rules.base import Rule
-from meshctl.rules.live._live import LiveAnalysis, dct, dicts, injector_selects, injectors, live_check, namespace_labels
+from meshctl.rules.live._live import (
+    LiveAnalysis,
+    dct,
+    dicts,
+    injector_selects,
+    injectors,
+    live_check,
+    namespace_labels,
+)
 
 RULE = Rule("MSH509", "image-auto-without-injector", Severity.WARNING, __doc__, istio_code="IST0146")
 CONTROLLERS = ("apps/Deployment", "apps/StatefulSet", "apps/DaemonSet")

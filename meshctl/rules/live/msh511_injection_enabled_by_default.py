@@ -28,7 +28,14 @@ from collections.abc import Iterator
 from meshctl.diagnostics import Finding, Severity
 from meshctl.rules.base import Rule
 from meshctl.rules.live._live import (
-    INJECTION, REVISION, SYSTEM_NAMESPACES, LiveAnalysis, injector_selects, injectors, labels, live_check,
+    INJECTION,
+    REVISION,
+    SYSTEM_NAMESPACES,
+    LiveAnalysis,
+    injector_selects,
+    injectors,
+    labels,
+    live_check,
 )
 
 RULE = Rule("MSH511", "injection-enabled-by-default", Severity.INFO, __doc__, istio_code="IST0148")

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshctl.cluster.certs import DerError, check_key_pair
-from meshctl.diagnostics import Finding, FieldPath, Severity
+from meshctl.diagnostics import FieldPath, Finding, Severity
 from meshctl.load.document import SourceDoc
 from meshctl.rules.base import Rule
 from meshctl.rules.live._live import LiveAnalysis, dct, dicts, live_check

@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from meshctl.diagnostics import Finding, FieldPath, Severity
+from meshctl.diagnostics import FieldPath, Finding, Severity
 from meshctl.rules.base import Rule
 from meshctl.rules.live._live import LiveAnalysis, dct, dicts, live_check
 

@@ -32,7 +32,15 @@ from collections.abc import Iterator
 
 from meshctl.diagnostics import Finding, Severity
 from meshctl.rules.base import Rule
-from meshctl.rules.live._live import LiveAnalysis, container_image, dct, image_tag, istiods, live_check, minor
+from meshctl.rules.live._live import (
+    LiveAnalysis,
+    container_image,
+    dct,
+    image_tag,
+    istiods,
+    live_check,
+    minor,
+)
 
 RULE = Rule("MSH514", "unsupported-gateway-api-version", Severity.ERROR, __doc__, istio_code="IST0176")
 BUNDLE = "gateway.networking.k8s.io/bundle-version"

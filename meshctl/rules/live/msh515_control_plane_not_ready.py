@@ -28,7 +28,14 @@ from collections.abc import Iterator
 from meshctl.diagnostics import Finding, Severity
 from meshctl.rules.base import Rule
 from meshctl.rules.live._live import (
-    INJECTION, REVISION, LiveAnalysis, dct, injectors, istiods, labels, live_check,
+    INJECTION,
+    REVISION,
+    LiveAnalysis,
+    dct,
+    injectors,
+    istiods,
+    labels,
+    live_check,
 )
 
 RULE = Rule("MSH515", "control-plane-not-ready", Severity.ERROR, __doc__)

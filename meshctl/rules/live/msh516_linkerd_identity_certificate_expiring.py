@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshctl.cluster.certs import DerError, parse_certificate, pem_blocks
-from meshctl.diagnostics import Finding, FieldPath, Severity
+from meshctl.diagnostics import FieldPath, Finding, Severity
 from meshctl.load.document import SourceDoc
 from meshctl.rules.base import Rule
 from meshctl.rules.live._live import LiveAnalysis, dct, labels, live_check

@@ -25,7 +25,14 @@ from collections.abc import Iterator
 
 from meshctl.diagnostics import Finding, Severity
 from meshctl.rules.base import Rule
-from meshctl.rules.live._live import LiveAnalysis, container_image, image_tag, istiods, live_check, minor
+from meshctl.rules.live._live import (
+    LiveAnalysis,
+    container_image,
+    image_tag,
+    istiods,
+    live_check,
+    minor,
+)
 
 RULE = Rule("MSH517", "unsupported-kubernetes-version", Severity.WARNING, __doc__, istio_code="IST0142")
 MINIMUM = {(1, 22): (1, 27), (1, 23): (1, 27), (1, 24): (1, 28), (1, 25): (1, 29), (1, 26): (1, 29),

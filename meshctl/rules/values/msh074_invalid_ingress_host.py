@@ -28,7 +28,12 @@ from meshctl.diagnostics import Finding, Severity
 from meshctl.load.document import SourceDoc
 from meshctl.rules.base import Rule
 from meshctl.rules.values._hostnames import is_ip
-from meshctl.rules.values._ingress import INGRESS_KINDS, dns_subdomain_problem, rules, wildcard_subdomain_problem
+from meshctl.rules.values._ingress import (
+    INGRESS_KINDS,
+    dns_subdomain_problem,
+    rules,
+    wildcard_subdomain_problem,
+)
 
 RULE = Rule("MSH074", "invalid-ingress-host", Severity.ERROR, __doc__, kinds=INGRESS_KINDS)
 
