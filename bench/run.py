@@ -813,13 +813,13 @@ def _targets(results: Results) -> list[str]:
         if why is not None:
             rows.append(f"| `{name}`: all of the above | not measured: {why} | not measured |")
     drift = _growth(results, "parse floor")
-    moved = f" (in this run its wall time per document went {drift[2]:.2f}x)" if drift else ""
+    moved = f"; in this run it went {drift[2]:.2f}x" if drift else ""
     rows.append(
         "\n\"Flat within 25%\" is read as: the cost per document at 50,000 is at most 1.25x the cost at "
         "10,000. The verdict uses CPU time (user + system of the command and its workers, from "
         "`os.wait4`): it measures the work done, and the two sizes are measured minutes apart, when "
         "wall time can drift with whatever else the machine runs. Wall time is shown too, raw and "
-        "against the parse floor of the same rounds (linear C code, so its per-document time moves only "
+        "against the parse floor of the same rounds (linear C code: its per-document time moves only "
         f"with the machine's load{moved}). A lower cost at 50,000 is start-up spread over more "
         "documents, not a failure to scale.\n"
     )
