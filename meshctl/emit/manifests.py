@@ -14,6 +14,7 @@ from typing import Any
 
 from meshctl.diagnostics import Finding
 from meshctl.emit.yaml_out import dump
+from meshctl.model.objects import ServicePort
 
 Json = dict[str, Any]
 
@@ -54,6 +55,23 @@ def resource(
     if spec is not None:
         out["spec"] = spec
     out.update(top)
+    return out
+
+
+def service_port(port: ServicePort, app_protocol: str | None = None) -> Json:
+    """A Service port as Kubernetes writes it (defaults left out); ``app_protocol``
+    replaces the input's ``appProtocol`` when a translation needs another one."""
+    out: Json = {}
+    if port.name:
+        out["name"] = port.name
+    out["port"] = port.port
+    if port.target_port is not None:
+        out["targetPort"] = port.target_port
+    if port.protocol != "TCP":
+        out["protocol"] = port.protocol
+    app = app_protocol or port.app_protocol
+    if app:
+        out["appProtocol"] = app
     return out
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from meshctl.emit.gateway_api.context import Build, source_of
 from meshctl.emit.gateway_api.values import dns_label, port_ok
-from meshctl.emit.manifests import Json
+from meshctl.emit.manifests import Json, service_port
 from meshctl.model.objects import Backend, DestinationPolicy, Service, ServicePort, Subset
 
 
@@ -174,14 +174,4 @@ def _service_ports(service: Service) -> list[Json]:
 
 
 def _service_port(port: ServicePort) -> Json:
-    out: Json = {}
-    if port.name:
-        out["name"] = port.name
-    out["port"] = port.port
-    if port.target_port is not None:
-        out["targetPort"] = port.target_port
-    if port.protocol != "TCP":
-        out["protocol"] = port.protocol
-    if port.app_protocol:
-        out["appProtocol"] = port.app_protocol
-    return out
+    return service_port(port)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from meshctl.emit.istio.build import Build, annotation_origin, source_of
 from meshctl.emit.istio.values import port_tokens
-from meshctl.emit.manifests import Json, resource
+from meshctl.emit.manifests import Json, resource, service_port
 from meshctl.model.mesh import selects
 from meshctl.model.objects import Namespace, Service, ServicePort, Workload
 from meshctl.model.origin import Origin
@@ -225,18 +225,7 @@ def service_copy(build: Build, service: Service, app_protocols: dict[int, str], 
         spec["selector"] = dict(service.selector)
     ports = []
     for port in service.ports:
-        item: Json = {}
-        if port.name:
-            item["name"] = port.name
-        item["port"] = port.port
-        if port.target_port is not None:
-            item["targetPort"] = port.target_port
-        if port.protocol != "TCP":
-            item["protocol"] = port.protocol
-        app = app_protocols.get(port.port, port.app_protocol)
-        if app:
-            item["appProtocol"] = app
-        ports.append(item)
+        ports.append(service_port(port, app_protocols.get(port.port)))
     spec["ports"] = ports
     build.losses.approximated(service.origin, f"Service {service.namespace}/{service.name} is emitted again with "
                               "the appProtocol changes; only its type, selector, ports, labels and annotations are "

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from meshctl.emit.linkerd.context import GENERATED, Build, dns_label, source_of
 from meshctl.emit.linkerd.durations import linkerd_duration, to_millis
-from meshctl.emit.manifests import Json
+from meshctl.emit.manifests import Json, service_port
 from meshctl.model.objects import (
     DestinationPolicy,
     Protocol,
@@ -106,19 +106,8 @@ def _labels(labels: dict[str, str]) -> str:
 
 
 def _port(build: Build, port: ServicePort) -> Json:
-    out: Json = {}
-    if port.name:
-        out["name"] = port.name
-    out["port"] = port.port
-    if port.target_port is not None:
-        out["targetPort"] = port.target_port
-    if port.protocol != "TCP":
-        out["protocol"] = port.protocol
-    if port.app_protocol:
-        out["appProtocol"] = port.app_protocol
-    elif port.mesh_protocol in _OPAQUE and build.at_least("2.18"):
-        out["appProtocol"] = OPAQUE_APP_PROTOCOL  # 2.18+ reads appProtocol; earlier: the annotation
-    return out
+    opaque = not port.app_protocol and port.mesh_protocol in _OPAQUE and build.at_least("2.18")
+    return service_port(port, OPAQUE_APP_PROTOCOL if opaque else None)  # 2.18+ reads appProtocol; earlier: the annotation
 
 
 def _opaque_annotation(build: Build, service: Service) -> dict[str, str]:
@@ -280,17 +269,7 @@ def service_copies(build: Build) -> None:
 
 
 def _input_port(port: ServicePort) -> Json:
-    out: Json = {}
-    if port.name:
-        out["name"] = port.name
-    out["port"] = port.port
-    if port.target_port is not None:
-        out["targetPort"] = port.target_port
-    if port.protocol != "TCP":
-        out["protocol"] = port.protocol
-    if port.app_protocol:
-        out["appProtocol"] = port.app_protocol
-    return out
+    return service_port(port)
 
 
 def protocol_notes(build: Build) -> None:
