@@ -12,7 +12,7 @@ import fnmatch
 import gc
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -100,7 +100,7 @@ def _read_stdin() -> bytes:
 
 
 @contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while documents pile up.
 
     Every document keeps its YAML node tree for positions; with the collector on, each
@@ -117,7 +117,7 @@ def _collector_paused() -> Iterator[None]:
 
 
 def run_validate(options: Options, catalog: Catalog | None = None) -> RunResult:
-    with _collector_paused():
+    with collector_paused():
         result = _run_validate(options, catalog)
         finish(result, options)
         return result
@@ -158,7 +158,7 @@ def _run_validate(
         result.empty += read.empty
         for doc in read.docs:
             checked = checker.check(doc)
-            _count(result, doc, checked.status)
+            count_document(result, doc, checked.status)
             file_findings.extend(checked.findings)
         result.docs.extend(read.docs)
         result.findings.extend(file_findings)
@@ -167,7 +167,7 @@ def _run_validate(
     return result
 
 
-def _count(result: RunResult, doc: SourceDoc, status: str) -> None:
+def count_document(result: RunResult, doc: SourceDoc, status: str) -> None:
     if status == "checked":
         result.resources += 1
         result.checked.append(doc)
@@ -200,7 +200,7 @@ def _check_in_workers(
         if text is not None:
             lines = text.split("\n")
             for doc, outcome in parallel.documents(parts, item.display, lines):
-                _count(result, doc, outcome.status)
+                count_document(result, doc, outcome.status)
                 file_findings.extend(outcome.findings)
                 result.docs.append(doc)
             result.texts[item.display] = text
@@ -215,20 +215,17 @@ def run_analyze(options: Options, catalog: Catalog | None = None) -> RunResult:
     from meshctl.rules.registry import analysis_rules
 
     mesh_config = load_mesh_config(Path(options.mesh_config)) if options.mesh_config else None
-    with _collector_paused():
+    with collector_paused():
         result = _run_validate(options, catalog, while_waiting=_prepare_analysis)
         mesh = lower(result.checked, mesh_config)
         analysis = Analysis(mesh, closed_world=options.closed_world)
         result.analysis = analysis
-        annotations = {(d.file, d.ref): d.annotations for d in result.checked if d.annotations}
+        collect = findings_collector(result)
         for rule in analysis_rules():
-            if not _enabled(rule, options) or not _has_inputs(rule, mesh):
+            if not rule_enabled(rule, options) or not rule_has_inputs(rule, mesh):
                 continue
             assert rule.analyze_fn is not None
-            for finding in rule.analyze_fn(analysis):
-                key = _doc_key(finding)
-                if key is None or not ignored_by_annotations(annotations.get(key, {}), finding):
-                    result.findings.append(finding)
+            collect(rule.analyze_fn(analysis))
         finish(result, options)
     return result
 
@@ -239,17 +236,27 @@ def run_translate(options: Options, emit: Callable[[MeshModel], tuple[object, li
     from meshctl.lower.mesh_config import load_mesh_config
 
     mesh_config = load_mesh_config(Path(options.mesh_config)) if options.mesh_config else None
-    with _collector_paused():
+    with collector_paused():
         result = _run_validate(options, None)
         mesh = lower(result.checked, mesh_config)
         result.translation, losses = emit(mesh)
-        annotations = {(d.file, d.ref): d.annotations for d in result.checked if d.annotations}
-        for finding in losses:
+        findings_collector(result)(losses)
+        finish(result, options)
+    return result
+
+
+def findings_collector(result: RunResult) -> Callable[[Iterable[Finding]], None]:
+    """Adds findings to ``result`` unless the annotations of the resource they are on
+    (``meshctl.io/ignore``, ``galley.istio.io/analyze-suppress``) suppress them."""
+    annotations = {(d.file, d.ref): d.annotations for d in result.checked if d.annotations}
+
+    def collect(findings: Iterable[Finding]) -> None:
+        for finding in findings:
             key = _doc_key(finding)
             if key is None or not ignored_by_annotations(annotations.get(key, {}), finding):
                 result.findings.append(finding)
-        finish(result, options)
-    return result
+
+    return collect
 
 
 def _doc_key(finding: Finding) -> tuple[str, ResourceRef] | None:
@@ -266,13 +273,13 @@ def _prepare_analysis() -> None:
     import networkx  # noqa: F401
 
 
-def _enabled(rule: Rule, options: Options) -> bool:
+def rule_enabled(rule: Rule, options: Options) -> bool:
     if rule.default_enabled:
         return _selected(rule.code, options)
     return rule.code in options.select  # off-by-default rules run only when named
 
 
-def _has_inputs(rule: Rule, mesh: object) -> bool:
+def rule_has_inputs(rule: Rule, mesh: object) -> bool:
     return not rule.reads or any(getattr(mesh, name) for name in rule.reads)
 
 

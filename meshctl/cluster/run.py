@@ -19,17 +19,17 @@ from meshctl.diagnostics import Finding
 from meshctl.options import Options
 from meshctl.pipeline import (
     RunResult,
-    _collector_paused,
-    _count,
-    _doc_key,
-    _enabled,
-    _has_inputs,
+    collector_paused,
+    count_document,
+    findings_collector,
     finish,
+    rule_enabled,
+    rule_has_inputs,
 )
 from meshctl.rules.live import msh518_cluster_resource_not_readable as not_readable
 from meshctl.rules.live import msh519_mesh_api_not_served as not_served
 from meshctl.validate.catalog import Catalog
-from meshctl.validate.checker import DocumentChecker, ignored_by_annotations
+from meshctl.validate.checker import DocumentChecker
 
 # Where each kind lands in the mesh model (MeshModel attribute names, as Rule.reads says).
 # Pods are left out: the controllers' pod templates stand for the workloads when pods cannot
@@ -76,14 +76,14 @@ def run_diagnose(options: Options, state: LiveState, catalog: Catalog | None = N
     from meshctl.rules.registry import analysis_rules
 
     catalog = catalog or Catalog.default()
-    with _collector_paused():
+    with collector_paused():
         result = RunResult(files=len(state.docs))
         checker = DocumentChecker(catalog, strict_kinds=False, gateway_api_channel=options.gateway_api_channel)
         for doc in state.docs:
             if doc.kind_key in CONTEXT_ONLY or catalog.lookup(doc.api_version, doc.kind).entry is None:
                 continue
             checked = checker.check(doc)
-            _count(result, doc, checked.status)
+            count_document(result, doc, checked.status)
             result.findings.extend(checked.findings)
             result.docs.append(doc)
         result.texts = dict(state.texts)
@@ -93,26 +93,19 @@ def run_diagnose(options: Options, state: LiveState, catalog: Catalog | None = N
         analysis = LiveAnalysis(mesh, closed_world=closed, live=state)
         result.analysis = analysis
         blind = blind_rules(state)
-        annotations = {(d.file, d.ref): d.annotations for d in result.checked if d.annotations}
+        collect = findings_collector(result)
         for rule in analysis_rules():
-            if rule.code in blind or not _enabled(rule, options) or not _has_inputs(rule, mesh):
+            if rule.code in blind or not rule_enabled(rule, options) or not rule_has_inputs(rule, mesh):
                 continue
             assert rule.analyze_fn is not None
-            _collect(result, rule.analyze_fn(analysis), annotations)
+            collect(rule.analyze_fn(analysis))
         for registered in live_rules():
-            if registered.rule.code in blind or not _enabled(registered.rule, options):
+            if registered.rule.code in blind or not rule_enabled(registered.rule, options):
                 continue
-            _collect(result, registered.fn(analysis), annotations)
+            collect(registered.fn(analysis))
         result.findings.extend(partial_view_findings(state, blind))
         finish(result, options)
     return result
-
-
-def _collect(result: RunResult, findings: object, annotations: dict) -> None:  # type: ignore[type-arg]
-    for finding in findings:  # type: ignore[attr-defined]
-        key = _doc_key(finding)
-        if key is None or not ignored_by_annotations(annotations.get(key, {}), finding):
-            result.findings.append(finding)
 
 
 def mesh_config(state: LiveState) -> object:

@@ -14,6 +14,9 @@ from meshctl.rules.translate import (
     msh402_envoy_filter_not_applied,
 )
 
+RULES = {r.code: r for r in (msh400_not_translated.RULE, msh401_translated_approximately.RULE,
+                             msh402_envoy_filter_not_applied.RULE)}
+
 
 class Losses:
     def __init__(self) -> None:
@@ -37,9 +40,4 @@ class Losses:
         if key in self._seen:
             return
         self._seen.add(key)
-        rule = {
-            "MSH400": msh400_not_translated.RULE,
-            "MSH401": msh401_translated_approximately.RULE,
-            "MSH402": msh402_envoy_filter_not_applied.RULE,
-        }[code]
-        self.findings.append(rule.on(origin, message))
+        self.findings.append(RULES[code].on(origin, message))
