@@ -276,7 +276,7 @@ def translate(
         Optional[Path], typer.Option("--output-dir", "-o", help="Write the result into DIR (created if missing).")
     ] = None,
     source: Annotated[
-        str, typer.Option("--from", help="istio, linkerd, gateway-api: which inputs to translate (auto: all but the target's).")
+        str, typer.Option("--from", help="istio, linkerd, gateway-api, ingress: which inputs to translate (auto: all but the target's).")
     ] = "auto",
     linkerd_version: Annotated[
         Optional[str], typer.Option("--linkerd-version", help="The Linkerd the output is for: 2.16 to 2.20 (default the newest).")

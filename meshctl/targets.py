@@ -160,6 +160,9 @@ def mesh_target(
         raise UsageError(f"--from must be one of {', '.join(SOURCES)}, not {source!r}")
     if source == name:
         raise UsageError(f"--from {source} --to {name} has nothing to translate")
+    if source == "ingress" and name == "linkerd":
+        raise UsageError("--from ingress --to linkerd: Linkerd has no ingress of its own; keep the Ingress "
+                         "controller and mesh its pods, or translate to istio or gateway-api")
     version = linkerd_version or LINKERD_VERSIONS[-1]
     if version not in LINKERD_VERSIONS:
         raise UsageError(f"--linkerd-version must be one of {', '.join(LINKERD_VERSIONS)}, not {version!r}")

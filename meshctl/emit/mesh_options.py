@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 LINKERD_VERSIONS = ("2.16", "2.17", "2.18", "2.19", "2.20")
-SOURCES = ("auto", "istio", "linkerd", "gateway-api")
+SOURCES = ("auto", "istio", "linkerd", "gateway-api", "ingress")
 
 
 @dataclass(frozen=True)

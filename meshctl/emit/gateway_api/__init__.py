@@ -2,14 +2,16 @@
 
 Gateway API is the pivot both meshes read: Istio as ingress and mesh (GAMMA)
 configuration, Linkerd as mesh configuration. This back-end compiles the Istio objects
-``--from`` selects:
+and Ingresses ``--from`` selects:
 
 - Istio Gateways -> Gateways of class ``istio`` (``gateways``);
 - VirtualServices -> HTTPRoutes (GRPCRoutes for gRPC-only ports), TCPRoutes, TLSRoutes,
   attached to those Gateways (ingress) or to Services (mesh, ``group: ""``) (``routes``);
 - DestinationRule subsets -> per-version Services the routes name (``backends``);
 - DestinationRule TLS origination -> BackendTLSPolicy (``policies``);
-- backendRefs to other namespaces -> ReferenceGrants.
+- backendRefs to other namespaces -> ReferenceGrants;
+- Kubernetes Ingresses (with ingress-nginx's annotations) -> Gateways and HTTPRoutes
+  (``ingresses``).
 
 The output uses the fields of ``--gateway-api-channel`` only (standard by default, as
 the v1.6 CRDs define the channels): an experimental field such as ``rules[].retry`` is
@@ -27,6 +29,7 @@ from collections import Counter
 
 from meshctl.emit.gateway_api.context import TARGET, Build, named
 from meshctl.emit.gateway_api.gateways import translate_gateways
+from meshctl.emit.gateway_api.ingresses import translate_ingresses
 from meshctl.emit.gateway_api.policies import translate_policies
 from meshctl.emit.gateway_api.routes import translate_routes
 from meshctl.emit.manifests import Manifests
@@ -53,6 +56,7 @@ def translate(mesh: MeshModel, options: MeshOptions) -> Manifests:
     gateways = translate_gateways(build)
     translate_routes(build, gateways)
     translate_policies(build)
+    translate_ingresses(build)
     build.emit_grants()
     _not_translated(build)
     return Manifests(build.resources, build.losses.findings, _summary(build))
@@ -68,7 +72,7 @@ def _not_translated(build: Build) -> None:
             build.losses.dropped(meta.origin, f"{meta.kind} {meta.name or '(no name)'} is not translated: its name "
                                               "or namespace is not one Kubernetes accepts")
             continue
-        if family == "istio" and meta.kind in TRANSLATED:
+        if family == "istio" and meta.kind in TRANSLATED or family == "ingress":
             continue
         if family == "istio":
             reason = NO_EQUIVALENT.get(meta.kind, "it has no Gateway API equivalent")
@@ -78,7 +82,11 @@ def _not_translated(build: Build) -> None:
 
 
 def _summary(build: Build) -> str:
-    inputs = ", ".join(f"{n} {k}{'s' if n > 1 else ''}" for k, n in sorted(build.counts.items()) if n)
+    inputs = ", ".join(_count(n, k) for k, n in sorted(build.counts.items()) if n)
     made = Counter(str(r["kind"]) for r in build.resources)
-    outputs = ", ".join(f"{n} {k}{'s' if n > 1 else ''}" for k, n in sorted(made.items()))
+    outputs = ", ".join(_count(n, k) for k, n in sorted(made.items()))
     return f"{inputs or 'nothing'} -> {outputs or 'nothing'}"
+
+
+def _count(n: int, kind: str) -> str:
+    return f"{n} {kind}" if n == 1 else f"{n} {kind}{'es' if kind.endswith('s') else 's'}"

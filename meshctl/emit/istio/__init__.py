@@ -2,7 +2,7 @@
 
 Before: a MeshModel with Linkerd objects (ServiceProfiles, HTTPRoutes, Servers and their
 authorizations, annotations on Services, pods and Namespaces) and Gateway API objects
-(Gateways, HTTPRoutes, GRPCRoutes, TCPRoutes, TLSRoutes). After: ``Manifests`` with
+(Gateways, HTTPRoutes, GRPCRoutes, TCPRoutes, TLSRoutes) and Kubernetes Ingresses. After: ``Manifests`` with
 ``networking.istio.io/v1`` and ``security.istio.io/v1`` resources (Gateways,
 VirtualServices, DestinationRules, PeerAuthentications, AuthorizationPolicies), Namespaces
 and Services whose labels or ports change, and the losses: every field whose behaviour
@@ -16,6 +16,7 @@ pure and deterministic: no I/O, inputs visited in sorted order.
 
 The passes, in order (each module's docstring shows its before and after)::
 
+    ingresses              Ingresses -> Gateway API Gateways and HTTPRoutes (compiled like the others)
     profiles.shadowing     which Services Linkerd routes by a ServiceProfile or TrafficSplit
     gateways               Gateway API Gateways -> Istio Gateways
     routes                 HTTPRoute/GRPCRoute/TCPRoute/TLSRoute -> VirtualServices
@@ -41,6 +42,7 @@ from meshctl.emit.istio import (
     workloads,
 )
 from meshctl.emit.istio.build import NETWORKING, TARGET, TRANSLATED_FROM, Build, DestinationDraft
+from meshctl.emit.istio.ingresses import with_ingresses
 from meshctl.emit.manifests import Json, Manifests
 from meshctl.emit.mesh_options import MeshOptions
 from meshctl.model.mesh import MeshModel
@@ -50,6 +52,7 @@ __all__ = ["TARGET", "translate"]
 
 def translate(mesh: MeshModel, options: MeshOptions) -> Manifests:
     build = Build(mesh, options)
+    build.mesh, build.made_from = with_ingresses(build)
     shadowed = profiles.shadowing(build)
     gateways.translate_gateways(build)
     covered = routes.translate_routes(build, shadowed)

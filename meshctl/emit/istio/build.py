@@ -55,6 +55,10 @@ def source_of(kind: str, namespace: str, name: str) -> str:
 
 
 def route_source(route: Route) -> str:
+    """The input document of a route (an Ingress for the routes made of one)."""
+    doc = route.origin.doc
+    if doc.kind == "Ingress":
+        return source_of(doc.kind, route.namespace, doc.name)
     kind = "HTTPRoute" if route.source_kind == LINKERD_ROUTE else route.source_kind
     return source_of(kind, route.namespace, route.name)
 
@@ -98,6 +102,7 @@ class Build:
     namespace_sources: dict[str, list[str]] = field(default_factory=dict)
     subset_of: dict[str, tuple[str, str]] = field(default_factory=dict)  # version Service -> (host, subset)
     gateway_names: dict[tuple[str, str], str] = field(default_factory=dict)  # Gateway API -> Istio Gateway
+    made_from: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # Gateways made of several Ingresses
     _names: set[tuple[str, str, str]] = field(default_factory=set)
 
     # -- what is translated -------------------------------------------------------------

@@ -133,16 +133,20 @@ def translate_gateways(build: Build) -> None:
             continue
         servers = [s for s in (_server(build, gateway, listener) for listener in gateway.listeners) if s]
         selector = {"istio": build.mesh.mesh_config.ingress_selector}
+        ingresses = (gateway.namespace, gateway.name) in build.made_from
+        replaced = (f"the {gateway.class_name or 'default'} class's controller" if ingresses
+                    else "the Gateway's own deployment, Service and addresses")
         build.losses.approximated(
-            gateway.origin, f"served by the pods labelled istio={selector['istio']} (the mesh's ingress gateway); "
-            "the Gateway's own deployment, Service and addresses are not carried over, and a TLS Secret must be "
-            "readable by those pods (Istio looks credentialName up in their namespace)")
-        if gateway.class_name not in (None, build.mesh.mesh_config.ingress_class):
+            gateway.origin, f"served by the pods labelled istio={selector['istio']} (the mesh's ingress gateway) "
+            f"instead of {replaced}; a TLS Secret must be readable by those pods (Istio looks credentialName up in "
+            "their namespace)")
+        if gateway.class_name not in (None, build.mesh.mesh_config.ingress_class) and not ingresses:
             build.losses.approximated(gateway.origin.at("spec", "gatewayClassName"),
                                       f"gatewayClassName {gateway.class_name!r}: the Gateway is now Istio's")
         build.emit(NETWORKING, "Gateway", istio_gateway_name(build, gateway), gateway.namespace,
                    {"selector": selector, "servers": servers},
-                   [source_of("Gateway", gateway.namespace, gateway.name)])
+                   build.made_from.get((gateway.namespace, gateway.name))
+                   or [source_of("Gateway", gateway.namespace, gateway.name)])
 
 
 def _server(build: Build, gateway: Gateway, listener: Listener) -> Json | None:

@@ -45,7 +45,8 @@ MeshKey = tuple[str, str]  # (Service FQDN, namespace of the VirtualService)
 
 def translate_routes(build: Build, shadowed: dict[str, str]) -> set[str]:
     """Emit the VirtualServices of every translated route; returns the hosts they cover."""
-    routes = sorted((r for r in build.mesh.routes if r.source_kind != "VirtualService" and build.route_wanted(r)),
+    routes = sorted((r for r in build.mesh.routes
+                     if r.source_kind not in ("VirtualService", "Ingress") and build.route_wanted(r)),
                     key=lambda r: (r.namespace, r.name, r.source_kind))
     order = {id(r): i for i, r in enumerate(routes)}
     mesh: dict[MeshKey, list[tuple[Route, ParentRef]]] = defaultdict(list)

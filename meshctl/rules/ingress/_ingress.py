@@ -40,6 +40,7 @@ from meshctl.rules.context import Analysis
 from meshctl.rules.gateway_api._common import by_position
 
 IMPLEMENTATION_SPECIFIC = "ImplementationSpecific"
+CANARY_ANNOTATION = "nginx.ingress.kubernetes.io/canary"
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,6 +57,11 @@ class Entry:
 
     def routes(self) -> tuple[Route, ...]:
         return self.rules + ((self.default,) if self.default is not None else ())
+
+    @property
+    def canary(self) -> bool:
+        """An ingress-nginx canary: it shares its main Ingress's host and paths on purpose."""
+        return not self.istio and self.ingress.annotations.get(CANARY_ANNOTATION) == "true"
 
     def class_label(self) -> str:
         if self.klass.name is None:

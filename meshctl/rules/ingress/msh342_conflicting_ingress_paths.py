@@ -39,7 +39,9 @@ spec:
 Give each path of a host to one Ingress: move the path into the Ingress that owns the
 host, or use a longer path for the second backend. Ingresses of different classes are
 served by different controllers and do not conflict here (see MSH346 for the entry
-points themselves).
+points themselves). An ingress-nginx canary Ingress
+(`nginx.ingress.kubernetes.io/canary: "true"`) shares its main Ingress's host and path on
+purpose and is not reported.
 """
 
 from __future__ import annotations
@@ -69,6 +71,8 @@ RULE = Rule(
 def check(ctx: Analysis) -> Iterator[Finding]:
     claims: dict[tuple[str | None, str, tuple[str, str]], list[PathEntry]] = {}
     for entry in entries(ctx):
+        if entry.canary:
+            continue  # an ingress-nginx canary takes part of its main Ingress's requests by design
         seen: set[tuple[str, tuple[str, str]]] = set()
         for path in path_entries(entry):
             key = (path.host, path.key())

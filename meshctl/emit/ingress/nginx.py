@@ -1,0 +1,177 @@
+"""What the ingress-nginx annotations of one Ingress ask for, read once for every back-end.
+
+Before::
+
+    metadata:
+      annotations:
+        nginx.ingress.kubernetes.io/rewrite-target: /$2
+        nginx.ingress.kubernetes.io/proxy-read-timeout: "30"
+        nginx.ingress.kubernetes.io/canary: "true"
+        nginx.ingress.kubernetes.io/canary-weight: "20"
+        nginx.ingress.kubernetes.io/limit-rps: "5"
+
+After::
+
+    Nginx(rewrite_target="/$2", use_regex=True, read_timeout=30,
+          canary=Canary(weight=20, total=100, ...),
+          unread=(("nginx.ingress.kubernetes.io/limit-rps", "rate limiting ..."),))
+
+Only what Gateway API or Istio can express is read; every other annotation of
+ingress-nginx (and of other controllers) is in ``unread`` with the reason, for the
+back-end to report at its position. Values follow ingress-nginx's parsing: booleans are
+``"true"``/``"false"``, timeouts whole seconds, weights integers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from meshctl.model.objects import Gateway, Labels
+
+PREFIX = "nginx.ingress.kubernetes.io/"
+REDIRECT_CODE = 308  # ingress-nginx's http-redirect-code default, for ssl-redirect
+OTHER_CONTROLLERS = {
+    "alb.ingress.kubernetes.io/": "the AWS Load Balancer Controller",
+    "ingress.kubernetes.io/": "an Ingress controller (GCE, HAProxy or Voyager)",
+    "ingress.gcp.kubernetes.io/": "GKE's Ingress controller",
+    "networking.gke.io/": "GKE's Ingress controller",
+    "traefik.ingress.kubernetes.io/": "Traefik",
+    "haproxy.org/": "HAProxy's Ingress controller",
+    "haproxy-ingress.github.io/": "HAProxy Ingress",
+    "konghq.com/": "Kong",
+    "appgw.ingress.kubernetes.io/": "Azure Application Gateway",
+    "kubernetes.io/ingress.global-static-ip-name": "GKE's Ingress controller",
+    "kubernetes.io/ingress.allow-http": "GKE's Ingress controller",
+    "cert-manager.io/": "cert-manager's ingress-shim (it issues the TLS Secret for Ingresses)",
+    "acme.cert-manager.io/": "cert-manager's ingress-shim",
+    "kubernetes.io/tls-acme": "cert-manager's ingress-shim",
+}
+READ = frozenset({
+    "rewrite-target", "use-regex", "app-root", "ssl-redirect", "force-ssl-redirect", "permanent-redirect",
+    "permanent-redirect-code", "temporal-redirect", "temporal-redirect-code", "proxy-read-timeout",
+    "proxy-send-timeout", "upstream-vhost", "canary", "canary-weight", "canary-weight-total", "canary-by-header",
+    "canary-by-header-value", "canary-by-header-pattern", "canary-by-cookie",
+})
+WHY = {  # what the most common annotations nobody can carry over do, said once
+    "configuration-snippet": "raw nginx configuration",
+    "server-snippet": "raw nginx configuration",
+    "auth-url": "external authentication (Istio: a CUSTOM AuthorizationPolicy with an ext_authz provider)",
+    "auth-type": "basic authentication",
+    "whitelist-source-range": "a client address allow-list (Istio: an AuthorizationPolicy on the gateway)",
+    "allowlist-source-range": "a client address allow-list (Istio: an AuthorizationPolicy on the gateway)",
+    "limit-rps": "rate limiting", "limit-rpm": "rate limiting", "limit-connections": "rate limiting",
+    "enable-cors": "CORS (Istio: corsPolicy; Gateway API: the experimental CORS filter)",
+    "affinity": "cookie session affinity (Istio: a DestinationRule consistentHash on a cookie)",
+    "backend-protocol": "the protocol to the backend (Istio: the Service port's appProtocol or a DestinationRule "
+                        "tls mode)",
+    "proxy-connect-timeout": "the connect timeout (Istio: DestinationRule connectionPool.tcp.connectTimeout)",
+    "proxy-body-size": "the request body size limit",
+}
+
+
+@dataclass(frozen=True)
+class Canary:
+    """ingress-nginx's canary: this Ingress's backends take part of its main Ingress's requests."""
+
+    weight: int  # 0 when only headers or a cookie send requests here
+    total: int  # canary-weight-total (100)
+    header: str | None  # canary-by-header: "always" sends here, "never" never does
+    header_value: str | None  # canary-by-header-value: this value sends here instead of "always"
+    header_pattern: str | None  # canary-by-header-pattern: a regular expression instead
+    cookie: str | None  # canary-by-cookie: cookie value "always" / "never"
+
+
+@dataclass(frozen=True)
+class Nginx:
+    rewrite_target: str | None = None
+    use_regex: bool = False  # paths are (case-insensitive) regular expressions
+    app_root: str | None = None
+    ssl_redirect: bool | None = None  # None: ingress-nginx's default (redirect hosts that have TLS)
+    force_ssl_redirect: bool = False
+    redirect: tuple[str, int, str] | None = None  # (URL, code, annotation) of permanent-/temporal-redirect
+    read_timeout: int | None = None  # seconds
+    send_timeout: int | None = None
+    upstream_vhost: str | None = None
+    canary: Canary | None = None
+    unread: tuple[tuple[str, str], ...] = ()  # (annotation, why it is not carried over)
+    bad: tuple[tuple[str, str], ...] = ()  # (annotation, what is wrong with its value)
+
+
+class _Values:
+    """The ingress-nginx annotations without their prefix, parsed as ingress-nginx does."""
+
+    def __init__(self, notes: Labels) -> None:
+        self.raw = {k[len(PREFIX):]: v for k, v in notes.items() if k.startswith(PREFIX)}
+        self.bad: list[tuple[str, str]] = []
+
+    def get(self, name: str) -> str | None:
+        return self.raw.get(name)
+
+    def flag(self, name: str) -> bool | None:
+        value = self.raw.get(name)
+        if value is None:
+            return None
+        if value not in ("true", "false"):
+            self.bad.append((PREFIX + name, f"{value!r} is not \"true\" or \"false\"; ingress-nginx reads it as false"))
+            return False
+        return value == "true"
+
+    def number(self, name: str) -> int | None:
+        value = self.raw.get(name)
+        if value is None:
+            return None
+        if not value.strip().isdigit():
+            self.bad.append((PREFIX + name, f"{value!r} is not a whole number; ingress-nginx ignores it"))
+            return None
+        return int(value)
+
+
+def read(ingress: Gateway) -> Nginx:
+    values = _Values(ingress.annotations)
+    rewrite = values.get("rewrite-target")
+    return Nginx(
+        rewrite_target=rewrite,
+        use_regex=bool(values.flag("use-regex")) or rewrite is not None,
+        app_root=values.get("app-root"),
+        ssl_redirect=values.flag("ssl-redirect"),
+        force_ssl_redirect=bool(values.flag("force-ssl-redirect")),
+        redirect=_redirect(values),
+        read_timeout=values.number("proxy-read-timeout"),
+        send_timeout=values.number("proxy-send-timeout"),
+        upstream_vhost=values.get("upstream-vhost"),
+        canary=_canary(values),
+        unread=_unread(ingress.annotations, values.raw),
+        bad=tuple(values.bad),
+    )
+
+
+def _redirect(values: _Values) -> tuple[str, int, str] | None:
+    for name, code in (("permanent-redirect", 301), ("temporal-redirect", 302)):
+        url = values.get(name)
+        if url is not None:
+            return url, values.number(f"{name}-code") or code, PREFIX + name
+    return None
+
+
+def _canary(values: _Values) -> Canary | None:
+    if not values.flag("canary"):
+        return None
+    return Canary(
+        weight=values.number("canary-weight") or 0, total=values.number("canary-weight-total") or 100,
+        header=values.get("canary-by-header"), header_value=values.get("canary-by-header-value"),
+        header_pattern=values.get("canary-by-header-pattern"), cookie=values.get("canary-by-cookie"),
+    )
+
+
+def _unread(notes: Labels, values: Labels) -> tuple[tuple[str, str], ...]:
+    out = []
+    for name in sorted(values):
+        if name not in READ:
+            what = WHY.get(name, "an ingress-nginx setting")
+            out.append((PREFIX + name, f"{what}: no Gateway API or Istio routing field carries it"))
+    for key in sorted(notes):
+        for prefix, who in OTHER_CONTROLLERS.items():
+            if key.startswith(prefix) if prefix.endswith("/") else key == prefix:
+                out.append((key, f"read by {who} only"))
+                break
+    return tuple(out)
