@@ -41,7 +41,14 @@ from urllib.parse import urlsplit
 
 from meshctl.emit.ingress import nginx
 from meshctl.emit.losses import Losses
-from meshctl.lower.ingress import class_of, ingress_routes, ingresses, is_default_backend, routes_of
+from meshctl.lower.ingress import (
+    ISTIO_CONTROLLER,
+    class_of,
+    ingress_routes,
+    ingresses,
+    is_default_backend,
+    routes_of,
+)
 from meshctl.model import hosts
 from meshctl.model.mesh import MeshModel
 from meshctl.model.objects import (
@@ -60,7 +67,6 @@ from meshctl.model.traffic import Redirect, Rewrite
 
 GROUP = "gateway.networking.k8s.io"
 NGINX_CONTROLLER = "k8s.io/ingress-nginx"
-ISTIO_CONTROLLER = "istio.io/ingress-controller"
 REDIRECT_CODES = (301, 302, 303, 307, 308)
 REDIRECT_SUFFIX = "-redirect"  # the route of a host's redirect to HTTPS
 _REGEX_CHARS = re.compile(r"[\\^$.|?*+()\[\]{}]")
