@@ -14,11 +14,13 @@ writes them::
       rules: [{matches: [{path: {type: PathPrefix, value: /api}}], backendRefs: [{name: api, port: 8080}]}]
 
 An HTTPRoute holds at most 16 rules: a longer Ingress rule is written as several routes
-for the same host, which Gateway API merges by the same precedence. A backend port given
-by name is resolved against the Service (backendRefs take numbers only).
+for the same host, which Gateway API merges by the same precedence. Backend ports given
+by name arrive resolved to the Service's numbers (backendRefs take numbers only).
 """
 
 from __future__ import annotations
+
+import re
 
 from meshctl.emit.gateway_api.context import API, TARGET, Build, named
 from meshctl.emit.ingress.convert import convert
@@ -34,8 +36,11 @@ from meshctl.model.objects import (
     StringMatch,
 )
 from meshctl.model.origin import Origin
+from meshctl.model.traffic import Rewrite
 
 MAX_RULES = 16
+UPSTREAM_VHOST = "nginx.ingress.kubernetes.io/upstream-vhost"
+_DNS_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 PATH_TYPES = {MatchType.EXACT: "Exact", MatchType.PREFIX: "PathPrefix", MatchType.REGEX: "RegularExpression"}
 HEADER_TYPES = {MatchType.EXACT: "Exact", MatchType.REGEX: "RegularExpression"}
 
@@ -111,7 +116,7 @@ def _rule(build: Build, route: Route, rule: RouteRule) -> Json | None:
     filters = _filters(build, rule)
     if filters:
         out["filters"] = filters
-    refs = [ref for ref in (_backend(build, route, b) for b in rule.backends) if ref is not None]
+    refs = [_backend(b) for b in rule.backends]
     if refs:
         out["backendRefs"] = refs
     if rule.timeout:
@@ -155,8 +160,9 @@ def _filters(build: Build, rule: RouteRule) -> list[Json]:
     if rule.rewrite is not None:
         rewrite = rule.rewrite
         spec = {}
-        if rewrite.authority:
-            spec["hostname"] = rewrite.authority
+        hostname = _hostname(build, rewrite) if rewrite.authority else None
+        if hostname:
+            spec["hostname"] = hostname
         if rewrite.full_path is not None:
             spec["path"] = {"type": "ReplaceFullPath", "replaceFullPath": rewrite.full_path}
         elif rewrite.uri is not None:
@@ -169,17 +175,25 @@ def _filters(build: Build, rule: RouteRule) -> list[Json]:
     return out
 
 
-def _backend(build: Build, route: Route, backend: Backend) -> Json | None:
-    port = backend.port
-    if port is None and backend.port_name is not None:
-        service = build.mesh.service(backend.host, route.namespace)
-        port = next((p.port for p in service.ports if p.name == backend.port_name), None) if service else None
-        if port is None:
-            build.losses.dropped(backend.origin, f"port {backend.port_name!r} is a name, backendRefs take a number, "
-                                 f"and Service {backend.host} with that port is not among the inputs; the backend "
-                                 "is not translated")
-            return None
-    out: Json = {"name": backend.host, "port": port}
+def _hostname(build: Build, rewrite: Rewrite) -> str | None:
+    """upstream-vhost as a URLRewrite hostname: a DNS name, without a port."""
+    authority = rewrite.authority or ""
+    where = Origin(rewrite.origin.doc, ("metadata", "annotations", UPSTREAM_VHOST))
+    host, colon, port = authority.rpartition(":")
+    if colon and port.isdigit():
+        build.losses.approximated(where, f"the Host header is written as {host!r}: a URLRewrite hostname takes no "
+                                  f"port (ingress-nginx sent {authority!r})")
+        authority = host
+    if not _DNS_NAME.match(authority):
+        build.losses.dropped(where, f"{authority!r} is not a host name a URLRewrite can set; the Host header is not "
+                             "rewritten")
+        return None
+    return authority
+
+
+def _backend(backend: Backend) -> Json:
+    """A Service backend; ports given by name were resolved to numbers by the conversion."""
+    out: Json = {"name": backend.host, "port": backend.port}
     if backend.weight is not None:
         out["weight"] = backend.weight
     return out

@@ -70,6 +70,7 @@ NGINX_CONTROLLER = "k8s.io/ingress-nginx"
 REDIRECT_CODES = (301, 302, 303, 307, 308)
 REDIRECT_SUFFIX = "-redirect"  # the route of a host's redirect to HTTPS
 _REGEX_CHARS = re.compile(r"[\\^$.|?*+()\[\]{}]")
+_NGINX_VARIABLE = re.compile(r"\$\{?(\w+)\}?")
 # ingress-nginx's documented rewrite pattern: /prefix(/|$)(.*) with /$2 (or /prefix/?(.*) with /$1)
 _PREFIX_REWRITE = re.compile(r"^(?P<stem>/[^\\^$.|?*+()\[\]{}]*?)(?P<sep>\(/\|\$\)|/\?)\(\.\*\)$")
 
@@ -105,16 +106,64 @@ def convert(mesh: MeshModel, losses: Losses, wanted: Callable[[Origin], bool]) -
     groups: dict[tuple[str, str | None], list[Reading]] = {}
     for reading in mains:
         groups.setdefault((reading.ingress.namespace, class_of(mesh, reading.ingress).name), []).append(reading)
-    taken = {(g.namespace, g.name) for g in mesh.gateways}
+    taken = {(g.namespace, g.name) for g in mesh.gateways if g.source_kind != "Ingress"}  # not the Ingresses
+    shadowed = _istio_shadowed(losses, mains, index)
     for (namespace, class_name), members in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
         name = _unique(class_name or "ingress", namespace, taken)
         gateway = _gateway(mesh, losses, name, namespace, class_name, members)
         view.gateways.append(gateway)
         view.sources[(namespace, name)] = [m.ingress.origin for m in members]
         for reading in members:
-            view.routes.extend(_routes(losses, reading, gateway, routes_of(index, reading.ingress)))
+            lowered = [replace(r, rules=tuple(x for x in r.rules if x.origin not in shadowed))
+                       for r in routes_of(index, reading.ingress)]
+            kept = [r for r, was in zip(lowered, routes_of(index, reading.ingress)) if r.rules or not was.rules]
+            view.routes.extend(_routes(losses, reading, gateway, kept))
     view.routes = _one_redirect_per_host(_apply_canaries(losses, view.routes, canaries, index))
+    view.routes = [_numbered(mesh, losses, route) for route in view.routes]
+    _regex_behind_prefixes(losses, view.routes)
     return view
+
+
+def _istio_shadowed(losses: Losses, readings: list[Reading], index: dict[int, list[Route]]) -> set[Origin]:
+    """The paths Istio's ingress controller never reaches: it orders the paths of a host (from
+    all its Ingresses) by written length, so a Prefix ``/p/`` (or ``/p/*``) comes before, and
+    takes every request of, an exact or Prefix ``/p``, which Kubernetes precedence would pick.
+    They are left out, reported, so the translation routes as Istio does."""
+    by_host: dict[str, list[tuple[RouteRule, str]]] = {}
+    for reading in readings:
+        if reading.controller != "istio":
+            continue
+        for route in routes_of(index, reading.ingress):
+            if not is_default_backend(route):
+                by_host.setdefault(route.hosts[0] if route.hosts else "*", []).extend(
+                    (rule, f"Ingress/{route.namespace}/{reading.ingress.name}") for rule in route.rules)
+    out: set[Origin] = set()
+    for host, rules in by_host.items():
+        for rule, _ in rules:
+            written, _, stem = _istio_path(rule)
+            for other, source in rules:
+                o_written, o_prefix, o_stem = _istio_path(other)
+                if o_prefix and len(o_written) > len(written) and (
+                        stem == o_stem or stem.startswith(o_stem + "/") or not o_stem):
+                    losses.dropped(rule.origin, f"Istio orders the paths of host {host} by written length: "
+                                   f"{o_written!r} of {source} comes first and takes every request of this path; "
+                                   "not translated, to keep that")
+                    out.add(rule.origin)
+                    break
+    return out
+
+
+def _istio_path(rule: RouteRule) -> tuple[str, bool, str]:
+    """(the path as written, whether Istio reads it as a prefix, its exact path or prefix stem)."""
+    match = rule.matches[0] if rule.matches else None
+    if match is None or match.path is None:
+        return "", True, ""
+    value = match.path.value
+    if match.path_type == "Prefix":
+        return value, True, value.rstrip("/")
+    if match.path_type == "ImplementationSpecific" and value.endswith(("/*", ".*")):
+        return value, True, value[:-2]
+    return value, False, value
 
 
 def _one_redirect_per_host(routes: list[Route]) -> list[Route]:
@@ -221,6 +270,10 @@ def _covering(gateway: Gateway, host: str) -> list[Listener]:
 def _routes(losses: Losses, reading: Reading, gateway: Gateway, lowered: list[Route]) -> list[Route]:
     rules = [r for r in lowered if not is_default_backend(r)]
     default = next((r for r in lowered if is_default_backend(r)), None)
+    if default is not None and reading.controller == "istio":
+        losses.dropped(default.origin, "Istio's ingress controller ignores spec.defaultBackend (requests no path "
+                       "matches get 404); not translated, to keep that")
+        default = None
     default_backends = _service_backends(losses, default.rules[0]) if default is not None else ()
     out: list[Route] = []
     served: set[str] = set()
@@ -249,9 +302,9 @@ def _attach(losses: Losses, reading: Reading, gateway: Gateway, route: Route, ho
     secure = _covering(gateway, host)
     redirect = reading.controller == "nginx" and (settings.force_ssl_redirect or (
         host != "*" and bool(secure) and settings.ssl_redirect is not False))
-    if redirect and not secure:
-        losses.approximated(route.origin, f"ingress-nginx redirects {host} to HTTPS, but this Gateway has no HTTPS "
-                            "listener for it; served over HTTP instead")
+    if redirect and not secure:  # only force-ssl-redirect asks for it without TLS
+        losses.approximated(reading.at(nginx.PREFIX + "force-ssl-redirect"), f"ingress-nginx redirects {host} to "
+                            "HTTPS, but this Gateway has no HTTPS listener for it; served over HTTP instead")
         redirect = False
     if settings.app_root:
         rules.insert(0, _app_root(reading, rules[0].origin))
@@ -303,8 +356,8 @@ def _rule(losses: Losses, reading: Reading, rule: RouteRule) -> RouteRule:
     rewrite = None
     if settings.rewrite_target is not None and redirect is None:
         path, rewrite = _rewrite(losses, reading, path, lowered)
-    if settings.upstream_vhost and redirect is None:
-        authority = settings.upstream_vhost
+    authority = _vhost(losses, reading, backends) if settings.upstream_vhost and redirect is None else None
+    if authority:
         rewrite = replace(rewrite, authority=authority) if rewrite else Rewrite(
             uri=None, regex=None, authority=authority, origin=reading.at(nginx.PREFIX + "upstream-vhost"))
     timeout = _timeout(losses, reading)
@@ -328,7 +381,8 @@ def _path(losses: Losses, reading: Reading, match: RequestMatch) -> StringMatch 
         return StringMatch(MatchType.EXACT, value)
     if reading.controller == "nginx" and reading.settings.use_regex and _is_regex(value):
         return StringMatch(MatchType.REGEX, f"(?i){value}.*")
-    losses.approximated(where, f"{kind} path {value!r}: {_controller_name(reading)} reads it as a string prefix "
+    losses.approximated(where, f"{kind or 'ImplementationSpecific'} path {value!r}: {_controller_name(reading)} "
+                        "reads it as a string prefix "
                         f"(it also takes {value.rstrip('/')}x...); PathPrefix matches whole segments")
     return StringMatch(MatchType.PREFIX, value)
 
@@ -366,10 +420,11 @@ def _redirect(losses: Losses, reading: Reading) -> Redirect | None:
     url, code, annotation = reading.settings.redirect
     where = reading.at(annotation)
     parts = urlsplit(url)
-    if code not in REDIRECT_CODES:
+    if code not in REDIRECT_CODES:  # 300, 304, 305, 306: nginx sends them, routes cannot
+        written = 301 if code < 303 else 308
         losses.approximated(reading.at(f"{annotation}-code"), f"redirect code {code} is not one a route can "
-                            f"send; written as {301 if code < 303 else 308}")
-        code = 301 if code < 303 else 308
+                            f"send; written as {written}")
+        code = written
     losses.approximated(where, "ingress-nginx's redirect drops the request's query string; a route redirect "
                         "keeps it")
     if parts.query or parts.fragment:
@@ -381,6 +436,23 @@ def _redirect(losses: Losses, reading: Reading) -> Redirect | None:
         port = None
     return Redirect(uri=parts.path or "/", authority=parts.hostname, scheme=parts.scheme or None, port=port,
                     derive_port=False, code=code, origin=where)
+
+
+def _vhost(losses: Losses, reading: Reading, backends: tuple[Backend, ...]) -> str | None:
+    """upstream-vhost, with the variables ingress-nginx sets in every location ($namespace, and
+    $service_name, $service_port of its backend) filled in: the Linkerd docs' ``$service_name.$namespace...``."""
+    value = reading.settings.upstream_vhost or ""
+    known = {"namespace": reading.ingress.namespace}
+    if len(backends) == 1:
+        known["service_name"] = backends[0].host
+        known["service_port"] = str(backends[0].port or backends[0].port_name or "")
+    unknown = sorted({name for name in _NGINX_VARIABLE.findall(value) if name not in known})
+    if unknown:
+        losses.dropped(reading.at(nginx.PREFIX + "upstream-vhost"), f"nginx variable(s) "
+                       f"{', '.join('$' + name for name in unknown)} have no value outside nginx; the Host header "
+                       "is not rewritten")
+        return None
+    return _NGINX_VARIABLE.sub(lambda m: known[m[1]], value)
 
 
 def _timeout(losses: Losses, reading: Reading) -> str | None:
@@ -482,7 +554,8 @@ def _with_canary(route: Route, position: int, reading: Reading, canary_rule: Rou
         name = canary.header
         if canary.header_value or canary.header_pattern:
             kind = MatchType.EXACT if canary.header_value else MatchType.REGEX
-            value = canary.header_value or canary.header_pattern or ""
+            # ingress-nginx searches the header for the pattern (ngx.re.match); routes match the whole value
+            value = canary.header_value or f".*(?:{canary.header_pattern}).*"
             added.append(replace(main, matches=(replace(match, headers=((name, StringMatch(kind, value)),)),),
                                  backends=target, origin=where.at(nginx.PREFIX + "canary-by-header")))
         else:
@@ -504,3 +577,55 @@ def _with_canary(route: Route, position: int, reading: Reading, canary_rule: Rou
     rules[position] = weighted
     rules[position:position] = added
     return replace(route, rules=tuple(replace(r, index=i) for i, r in enumerate(rules)))
+
+
+def _regex_behind_prefixes(losses: Losses, routes: list[Route]) -> None:
+    """ingress-nginx tries a host's regular expression paths longest first, before a shorter ``/``;
+    Istio (and Gateway API implementations that rank RegularExpression last) tries every PathPrefix
+    of the host first. Report each expression a PathPrefix of its host (the default backend's
+    catch-all, ``/``, a shorter stem) takes requests from."""
+    stems: dict[tuple[str, str], set[str]] = {}
+    for route in routes:
+        if route.name.endswith(REDIRECT_SUFFIX):
+            continue
+        for rule in route.rules:
+            for match in rule.matches or (None,):
+                if match is None or not match.headers and (match.path is None or match.path.type is MatchType.PREFIX):
+                    stem = "" if match is None or match.path is None else match.path.value.rstrip("/")
+                    stems.setdefault((route.namespace, route.hosts[0] if route.hosts else "*"), set()).add(stem)
+    for route in routes:
+        for rule in route.rules:
+            for match in rule.matches:
+                if match.path is None or match.path.type is not MatchType.REGEX:
+                    continue
+                written = match.path.value.removeprefix("(?i)").removeprefix("^")
+                literal = _REGEX_CHARS.split(written, maxsplit=1)[0]
+                hiding = sorted(s for s in stems.get((route.namespace, route.hosts[0] if route.hosts else "*"), ())
+                                if literal == s or literal.startswith(s + "/"))
+                if hiding:
+                    losses.approximated(match.origin.at("path"), f"PathPrefix {hiding[-1] or '/'!r} of this host "
+                                        "comes first in Istio (every PathPrefix is tried before a regular expression), "
+                                        "so it takes the requests this path matches; ingress-nginx tried the longer "
+                                        "expression first")
+
+
+def _numbered(mesh: MeshModel, losses: Losses, route: Route) -> Route:
+    """Backend ports given by name, resolved against the Service as the controllers do (a
+    backendRef and an Istio destination take a number); a name no known Service port has
+    is left out."""
+    rules = []
+    for rule in route.rules:
+        backends = []
+        for backend in rule.backends:
+            if backend.port is None and backend.port_name is not None:
+                service = mesh.service(backend.host, route.namespace)
+                port = next((p.port for p in service.ports if p.name == backend.port_name), None) if service else None
+                if port is None:
+                    losses.dropped(backend.origin, f"port {backend.port_name!r} is a name, a route names ports by "
+                                   f"number, and Service {backend.host} with a port of that name is not among the "
+                                   "inputs; the backend is not translated")
+                    continue
+                backend = replace(backend, port=port)
+            backends.append(backend)
+        rules.append(replace(rule, backends=tuple(backends)))
+    return replace(route, rules=tuple(rules))

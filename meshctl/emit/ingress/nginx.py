@@ -18,8 +18,9 @@ After::
 
 Only what Gateway API or Istio can express is read; every other annotation of
 ingress-nginx (and of other controllers) is in ``unread`` with the reason, for the
-back-end to report at its position. Values follow ingress-nginx's parsing: booleans are
-``"true"``/``"false"``, timeouts whole seconds, weights integers.
+back-end to report at its position. Values follow ingress-nginx's parsing: booleans as Go's
+``strconv.ParseBool`` reads them (``"true"``, ``"True"``, ``"1"``...; anything else keeps the
+default), timeouts whole seconds, weights integers.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from meshctl.model.objects import Gateway, Labels
 
 PREFIX = "nginx.ingress.kubernetes.io/"
 REDIRECT_CODE = 308  # ingress-nginx's http-redirect-code default, for ssl-redirect
+TRUE = ("true", "True", "TRUE", "t", "T", "1")
+FALSE = ("false", "False", "FALSE", "f", "F", "0")
 OTHER_CONTROLLERS = {
     "alb.ingress.kubernetes.io/": "the AWS Load Balancer Controller",
     "ingress.kubernetes.io/": "an Ingress controller (GCE, HAProxy or Voyager)",
@@ -111,10 +114,11 @@ class _Values:
         value = self.raw.get(name)
         if value is None:
             return None
-        if value not in ("true", "false"):
-            self.bad.append((PREFIX + name, f"{value!r} is not \"true\" or \"false\"; ingress-nginx reads it as false"))
-            return False
-        return value == "true"
+        if value not in TRUE + FALSE:  # Go's strconv.ParseBool, as ingress-nginx parses them
+            why = f"{value!r} is not a boolean (\"true\" or \"false\"); ingress-nginx ignores it and keeps its default"
+            self.bad.append((PREFIX + name, why))
+            return None
+        return value in TRUE
 
     def number(self, name: str) -> int | None:
         value = self.raw.get(name)
@@ -146,10 +150,17 @@ def read(ingress: Gateway) -> Nginx:
 
 
 def _redirect(values: _Values) -> tuple[str, int, str] | None:
-    for name, code in (("permanent-redirect", 301), ("temporal-redirect", 302)):
+    """ingress-nginx looks at temporal-redirect first; a code outside 300-308 is its default."""
+    for name, code in (("temporal-redirect", 302), ("permanent-redirect", 301)):
         url = values.get(name)
-        if url is not None:
-            return url, values.number(f"{name}-code") or code, PREFIX + name
+        if url is None:
+            continue
+        given = values.number(f"{name}-code")
+        if given is not None and not 300 <= given <= 308:
+            why = f"{given} is not a redirect code (300-308); ingress-nginx sends {code}"
+            values.bad.append((f"{PREFIX}{name}-code", why))
+            given = None
+        return url, given or code, PREFIX + name
     return None
 
 

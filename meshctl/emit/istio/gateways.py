@@ -134,8 +134,11 @@ def translate_gateways(build: Build) -> None:
         servers = [s for s in (_server(build, gateway, listener) for listener in gateway.listeners) if s]
         selector = {"istio": build.mesh.mesh_config.ingress_selector}
         ingresses = (gateway.namespace, gateway.name) in build.made_from
-        replaced = (f"the {gateway.class_name or 'default'} class's controller" if ingresses
-                    else "the Gateway's own deployment, Service and addresses")
+        replaced = "the Gateway's own deployment, Service and addresses"
+        if ingresses:
+            replaced = ("Istio's Ingress conversion" if gateway.class_name == build.mesh.mesh_config.ingress_class
+                        else f"the {gateway.class_name} class's controller" if gateway.class_name
+                        else "the Ingress controller")
         build.losses.approximated(
             gateway.origin, f"served by the pods labelled istio={selector['istio']} (the mesh's ingress gateway) "
             f"instead of {replaced}; a TLS Secret must be readable by those pods (Istio looks credentialName up in "
