@@ -29,4 +29,3 @@ def with_ingresses(build: Build) -> tuple[MeshModel, dict[tuple[str, str], list[
     made_from = {key: [source_of(o.doc.kind, o.doc.namespace or "default", o.doc.name) for o in origins]
                  for key, origins in view.sources.items()}
     return mesh, made_from
-
