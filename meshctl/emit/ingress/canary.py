@@ -1,0 +1,105 @@
+"""ingress-nginx canaries: a second Ingress that takes part of its main Ingress's requests.
+
+Before: Ingress ``shop-canary`` with ``canary: "true"``, ``canary-weight: "20"``,
+``canary-by-header: x-canary`` and the path ``/api`` of host ``shop.example.com`` that Ingress
+``shop`` routes to ``api``. After: the rule of ``shop`` for ``/api`` is three rules, in
+ingress-nginx's order (header, cookie, weight): ``x-canary: always`` -> canary,
+``x-canary: never`` -> ``api``, and ``api`` 80 / canary 20. A canary path without a main
+Ingress for its host and path is reported (ingress-nginx ignores it).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from meshctl.emit.ingress import nginx
+from meshctl.emit.ingress.reading import Reading
+from meshctl.emit.ingress.rules import REDIRECT_SUFFIX
+from meshctl.emit.losses import Losses
+from meshctl.lower.ingress import (
+    is_default_backend,
+    routes_of,
+)
+from meshctl.model.objects import (
+    MatchType,
+    Route,
+    RouteRule,
+    StringMatch,
+)
+
+
+def apply_canaries(losses: Losses, routes: list[Route], canaries: list[Reading],
+                    index: dict[int, list[Route]]) -> list[Route]:
+    """Merge each canary Ingress path into the main rule of the same host and path."""
+    for reading in canaries:
+        canary = reading.settings.canary
+        assert canary is not None
+        for lowered in routes_of(index, reading.ingress):
+            if is_default_backend(lowered):
+                continue
+            host = lowered.hosts[0] if lowered.hosts else "*"
+            for rule in lowered.rules:
+                key = (host, _path_key(rule.matches[0].path))
+                hit = _find_main(routes, reading.ingress.namespace, key)
+                if hit is None:
+                    losses.dropped(rule.origin, f"ingress-nginx ignores a canary path without a main Ingress for "
+                                   f"{host} {key[1] or '/'}; not translated")
+                    continue
+                at, position = hit
+                routes[at] = _with_canary(routes[at], position, reading, rule)
+    return routes
+
+
+def _path_key(path: StringMatch | None) -> str:
+    return "" if path is None else path.value.rstrip("/") if path.type is MatchType.PREFIX else path.value
+
+
+def _find_main(routes: list[Route], namespace: str, key: tuple[str, str]) -> tuple[int, int] | None:
+    host, path = key
+    order = sorted(range(len(routes)), key=lambda i: routes[i].namespace != namespace)
+    for i in order:
+        route = routes[i]
+        if (route.hosts[0] if route.hosts else "*") != host or route.name.endswith(REDIRECT_SUFFIX):
+            continue
+        for j, rule in enumerate(route.rules):
+            if rule.matches and not rule.matches[0].headers and _path_key(rule.matches[0].path) == path:
+                return i, j
+    return None
+
+
+def _with_canary(route: Route, position: int, reading: Reading, canary_rule: RouteRule) -> Route:
+    canary = reading.settings.canary
+    assert canary is not None
+    main = route.rules[position]
+    target = tuple(replace(b, weight=None) for b in canary_rule.backends)
+    match = main.matches[0]
+    where = reading.ingress.origin.at("metadata", "annotations")
+    added: list[RouteRule] = []
+    if canary.header:
+        name = canary.header
+        if canary.header_value or canary.header_pattern:
+            kind = MatchType.EXACT if canary.header_value else MatchType.REGEX
+            # ingress-nginx searches the header for the pattern (ngx.re.match); routes match the whole value
+            value = canary.header_value or f".*(?:{canary.header_pattern}).*"
+            added.append(replace(main, matches=(replace(match, headers=((name, StringMatch(kind, value)),)),),
+                                 backends=target, origin=where.at(nginx.PREFIX + "canary-by-header")))
+        else:
+            for value, backends in (("always", target), ("never", main.backends)):
+                added.append(replace(main, matches=(replace(match, headers=((name, StringMatch(MatchType.EXACT,
+                                     value)),)),), backends=backends, origin=where.at(nginx.PREFIX + "canary-by-header")))
+    if canary.cookie:
+        for value, backends in (("always", target), ("never", main.backends)):
+            cookie = StringMatch(MatchType.REGEX, f"(.*; *)?{re.escape(canary.cookie)}={value}(;.*)?")
+            added.append(replace(main, matches=(replace(match, headers=(("cookie", cookie),)),), backends=backends,
+                                 origin=where.at(nginx.PREFIX + "canary-by-cookie")))
+    weighted = main
+    if canary.weight > 0:
+        share = min(canary.weight, canary.total)
+        weights = [replace(b, weight=canary.total - share) for b in main.backends[:1]] + [
+            replace(b, weight=share) for b in target]
+        weighted = replace(main, backends=tuple(weights))
+    rules = list(route.rules)
+    rules[position] = weighted
+    rules[position:position] = added
+    return replace(route, rules=tuple(replace(r, index=i) for i, r in enumerate(rules)))
