@@ -17,9 +17,9 @@ $(STAMP): $(BIN)/python pyproject.toml
 demo: $(STAMP)
 	@$(BIN)/meshctl analyze testdata/demo/ || echo "meshctl exited with $$?: it found the mistakes planted in the demo (testdata/demo/README.md lists them)"
 
-## test: set up and run the whole test suite
+## test: set up and run the whole test suite (on every core; pass PYTEST_ARGS=-n0 for one process)
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
