@@ -85,6 +85,12 @@ JobsOpt = Annotated[
     typer.Option("--jobs", "-j", help="Worker processes for reading large inputs (default: the number of cores)."),
 ]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="List every file skipped.")]
+MeshConfigOpt = Annotated[
+    Optional[Path], typer.Option("--mesh-config", help="Istio MeshConfig (YAML or the istio ConfigMap).")
+]
+ClosedWorldOpt = Annotated[
+    bool, typer.Option("--closed-world", help="The inputs are the whole mesh: unresolved references are errors.")
+]
 
 _debug = False
 
@@ -118,12 +124,8 @@ def validate(
 @app.command()
 def analyze(
     paths: PathsArg,
-    mesh_config: Annotated[
-        Optional[Path], typer.Option("--mesh-config", help="Istio MeshConfig (YAML or the istio ConfigMap).")
-    ] = None,
-    closed_world: Annotated[
-        bool, typer.Option("--closed-world", help="The inputs are the whole mesh: unresolved references are errors.")
-    ] = False,
+    mesh_config: MeshConfigOpt = None,
+    closed_world: ClosedWorldOpt = False,
     explain_mtls: Annotated[
         bool, typer.Option("--explain-mtls", help="Also print the effective mTLS of every client group and Service port.")
     ] = False,
@@ -210,12 +212,8 @@ def graph(
     output: Annotated[
         Optional[Path], typer.Option("--output", "-o", help="Write the graph to FILE instead of standard output.")
     ] = None,
-    mesh_config: Annotated[
-        Optional[Path], typer.Option("--mesh-config", help="Istio MeshConfig (YAML or the istio ConfigMap).")
-    ] = None,
-    closed_world: Annotated[
-        bool, typer.Option("--closed-world", help="The inputs are the whole mesh: unresolved references are errors.")
-    ] = False,
+    mesh_config: MeshConfigOpt = None,
+    closed_world: ClosedWorldOpt = False,
     select: SelectOpt = None,
     ignore: IgnoreOpt = None,
     suppress: SuppressOpt = None,
@@ -299,9 +297,7 @@ def translate(
     report: Annotated[
         Optional[str], typer.Option("--report", help="How findings are printed: text, json, sarif, github or junit.")
     ] = None,
-    mesh_config: Annotated[
-        Optional[Path], typer.Option("--mesh-config", help="Istio MeshConfig (YAML or the istio ConfigMap).")
-    ] = None,
+    mesh_config: MeshConfigOpt = None,
     fail_on: FailOnOpt = None,
     select: SelectOpt = None,
     ignore: IgnoreOpt = None,
