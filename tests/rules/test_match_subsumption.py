@@ -1,4 +1,4 @@
-"""When one VirtualService match covers another (meshctl/rules/routing/_subsumption.py).
+"""When one VirtualService match covers another (meshctl/model/subsumption.py).
 
 Every case is a pair of Istio match clauses, lowered as meshctl lowers them; the answer
 must be True only when the earlier match surely takes every request the later one would.
@@ -14,7 +14,7 @@ import yaml
 from meshctl.load.reader import read_text
 from meshctl.lower import lower
 from meshctl.model.objects import MatchType, Route, StringMatch
-from meshctl.rules.routing._subsumption import (
+from meshctl.model.subsumption import (
     CLAIM,
     HEADER,
     PATH,
@@ -328,7 +328,7 @@ def test_the_index_never_hides_a_covering_match() -> None:
     that covers. Checked against the plain pairwise answer on seeded random matches."""
     import random
 
-    from meshctl.rules.routing._subsumption import _Earlier
+    from meshctl.model.subsumption import _Earlier
 
     rng = random.Random(140)
     values = ["", "/", "/a", "/a/b", "/A", "a", "ab", ".*", "b"]

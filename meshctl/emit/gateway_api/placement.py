@@ -42,7 +42,7 @@ from meshctl.emit.manifests import Json
 from meshctl.model import hosts
 from meshctl.model.objects import MatchType, RequestMatch, Route, RouteRule, Service
 from meshctl.model.origin import Origin
-from meshctl.rules.routing._subsumption import gateway_key
+from meshctl.model.subsumption import gateway_key
 
 MESH = "mesh"
 MAX_HOSTNAMES = 16

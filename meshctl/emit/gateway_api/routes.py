@@ -41,7 +41,7 @@ from meshctl.emit.gateway_api.rules import HttpRule, convert_rule
 from meshctl.emit.gateway_api.values import is_hostname, port_ok, weight
 from meshctl.emit.manifests import Json
 from meshctl.model.objects import Protocol, RequestMatch, Route, RouteRule
-from meshctl.rules.routing._subsumption import gateway_key, shadows
+from meshctl.model.subsumption import gateway_key, shadows
 
 MAX_RULES = 16
 MAX_MATCHES = 128

@@ -39,9 +39,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshctl.diagnostics import Finding, Severity
-from meshctl.rules.base import Rule
-from meshctl.rules.context import Analysis
-from meshctl.rules.routing._subsumption import (
+from meshctl.model.subsumption import (
     Unreachable,
     describe,
     match_label,
@@ -50,6 +48,8 @@ from meshctl.rules.routing._subsumption import (
     shadows,
     takes_everything,
 )
+from meshctl.rules.base import Rule
+from meshctl.rules.context import Analysis
 
 RULE = Rule(
     "MSH140", "unreachable-route", Severity.WARNING, __doc__, istio_code="IST0130",

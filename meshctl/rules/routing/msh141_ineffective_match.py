@@ -41,9 +41,9 @@ from collections.abc import Iterator
 
 from meshctl.diagnostics import Finding, Severity
 from meshctl.model.objects import RequestMatch, RouteRule
+from meshctl.model.subsumption import Cover, describe, match_label, shadows
 from meshctl.rules.base import Rule
 from meshctl.rules.context import Analysis
-from meshctl.rules.routing._subsumption import Cover, describe, match_label, shadows
 
 RULE = Rule(
     "MSH141", "ineffective-match", Severity.INFO, __doc__, istio_code="IST0131",

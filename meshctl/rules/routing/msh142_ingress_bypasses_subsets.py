@@ -47,9 +47,9 @@ from meshctl.diagnostics import Finding, Severity
 from meshctl.model import hosts
 from meshctl.model.mesh import selects
 from meshctl.model.objects import Backend, Route, RouteRule
+from meshctl.model.subsumption import MESH
 from meshctl.rules.base import Rule
 from meshctl.rules.context import Analysis
-from meshctl.rules.routing._subsumption import MESH
 
 RULE = Rule(
     "MSH142", "ingress-bypasses-subsets", Severity.WARNING, __doc__, istio_code="IST0140",

@@ -46,9 +46,9 @@ from meshctl.diagnostics import Finding, Related, Severity
 from meshctl.model.mesh import MeshModel, selects
 from meshctl.model.objects import Gateway, ParentRef, RequestAuthentication, Route, Workload
 from meshctl.model.origin import Origin
+from meshctl.model.subsumption import CLAIM_PREFIX, MESH, Scope
 from meshctl.rules.base import Rule
 from meshctl.rules.context import Analysis
-from meshctl.rules.routing._subsumption import CLAIM_PREFIX, MESH, Scope
 
 RULE = Rule(
     "MSH143", "jwt-claim-routing-without-authn", Severity.ERROR, __doc__, istio_code="IST0149",
