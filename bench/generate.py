@@ -273,8 +273,8 @@ def write_exactly(path: Path, count: int, flavour: str = "istio") -> int:
     return count
 
 
-_KIND = re.compile(r"^kind: (\S+)$", re.M)
-_API_VERSION = re.compile(r"^apiVersion: (\S+)$", re.M)
+_KIND = re.compile(r"^kind: (\S+)$", re.MULTILINE)
+_API_VERSION = re.compile(r"^apiVersion: (\S+)$", re.MULTILINE)
 
 
 def type_of(doc: str) -> tuple[str, str]:

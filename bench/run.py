@@ -18,6 +18,7 @@ printed rather than written unless ``--write`` is given.
 from __future__ import annotations
 
 import argparse
+import compileall
 import contextlib
 import json
 import os
@@ -142,7 +143,7 @@ def run_once(argvs: list[list[str]], cwd: Path, timeout: float | None = None) ->
             proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=stderr, cwd=cwd, start_new_session=True)
             stopped = threading.Event()
 
-            def stop(pid: int = proc.pid) -> None:
+            def stop(pid: int = proc.pid, stopped: threading.Event = stopped) -> None:
                 stopped.set()
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(pid, signal.SIGKILL)
@@ -247,6 +248,88 @@ def _rss(pid: int) -> int:
     return 0
 
 
+def compile_bytecode() -> None:
+    """Write meshctl's .pyc files before anything is timed. Installed packages have them; a
+    checkout edited since its last run, with PYTHONDONTWRITEBYTECODE set, would compile the
+    changed modules again on every run and time that instead of start-up."""
+    compileall.compile_dir(ROOT / "meshctl", quiet=1)
+
+
+def import_times(argv: list[str], cwd: Path, runs: int) -> dict[str, float]:
+    """Median import time (seconds) of a command, by the package that asked for it.
+
+    From ``python -X importtime``: each module's own time goes to the nearest package on
+    its import chain that is not the standard library (meshctl by subpackage), so what
+    typer or jsonschema-rs import counts as theirs; the standard library imported by
+    nothing else (Python's own start-up, say) is a group of its own.
+    """
+    samples: dict[str, list[float]] = {}
+    for _ in range(runs):
+        proc = subprocess.run(
+            [argv[0], "-X", "importtime", *argv[1:]], capture_output=True, text=True, cwd=cwd, check=False
+        )
+        totals: dict[str, float] = {}
+        chain: list[str] = []  # the module's importers, outermost first
+        for line in reversed(proc.stderr.splitlines()):  # a parent is printed after its children
+            match = re.match(r"import time:\s+(\d+) \|\s+\d+ \|( +)(\S+)", line)
+            if match is None:
+                continue
+            depth = (len(match.group(2)) - 1) // 2
+            chain[depth:] = [match.group(3)]
+            packages = [p for p in map(_package, reversed(chain)) if p is not None]
+            group = packages[0] if packages else "Python standard library"
+            totals[group] = totals.get(group, 0.0) + int(match.group(1)) / 1e6
+        for group, seconds in totals.items():
+            samples.setdefault(group, []).append(seconds)
+    medians = {g: statistics.median(v + [0.0] * (runs - len(v))) for g, v in samples.items()}
+    return dict(sorted(medians.items(), key=lambda kv: kv[1], reverse=True))
+
+
+def _package(module: str) -> str | None:
+    """``meshctl.load`` for meshctl's modules, the top-level name for others; None for the standard library."""
+    parts = module.split(".")
+    if parts[0] == "meshctl":
+        return ".".join(parts[:2])
+    if parts[0] in sys.stdlib_module_names or parts[0].startswith("_"):
+        return None
+    return parts[0]
+
+
+MEMORY_PROBE = """
+import gc, json, sys, tracemalloc
+gc.disable()
+tracemalloc.start()
+from meshctl.options import Options
+from meshctl.pipeline import run_analyze
+result = run_analyze(Options(paths=(sys.argv[1],), jobs=1))
+live = [(s.traceback[0].filename, s.size) for s in tracemalloc.take_snapshot().statistics("filename")]
+print(json.dumps({"live": live, "peak": tracemalloc.get_traced_memory()[1]}))
+"""
+
+
+@dataclass
+class MemoryBreakdown:
+    docs: int
+    peak: int  # bytes traced at the peak
+    groups: list[tuple[str, int]]  # live bytes after the run, by where they were allocated
+
+
+def memory_breakdown(path: Path, docs: int, cwd: Path) -> MemoryBreakdown | None:
+    """What the memory of ``analyze --jobs 1`` holds when the run is done (tracemalloc)."""
+    proc = subprocess.run(
+        [PYTHON, "-c", MEMORY_PROBE, str(path)], capture_output=True, text=True, cwd=cwd, check=False
+    )
+    if proc.returncode != 0:
+        _log(f"memory breakdown failed: {proc.stderr.strip()[-300:]}")
+        return None
+    found = json.loads(proc.stdout)
+    groups: dict[str, int] = {}
+    for filename, size in found["live"]:
+        name = _group(filename, "")
+        groups[name] = groups.get(name, 0) + size
+    return MemoryBreakdown(docs, found["peak"], sorted(groups.items(), key=lambda kv: kv[1], reverse=True))
+
+
 # -- commands ----------------------------------------------------------------------------
 
 
@@ -272,7 +355,9 @@ def translate_status(target: str, cwd: Path) -> tuple[str | None, bool]:
     """Whether this build has ``meshctl translate --to TARGET``: (None, or why it is not
     measured; whether it takes an output folder). A build that has it but fails on the
     benchmark's input is reported per size, with the exit code and message."""
-    helped = subprocess.run(meshctl("translate", "--help"), capture_output=True, text=True, cwd=cwd)
+    helped = subprocess.run(
+        meshctl("translate", "--help"), capture_output=True, text=True, cwd=cwd, check=False
+    )
     if helped.returncode != 0:
         return "command not available in this build", False
     if not re.search(rf"\b{re.escape(target)}\b", helped.stdout):
@@ -322,10 +407,10 @@ def install_peers(venv: Path) -> Peers:
         if not stamp.exists() or stamp.read_text(encoding="utf-8") != wanted:
             _log(f"installing {', '.join(requirements)} into {venv}")
             pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-            done = subprocess.run([*pip, *requirements], capture_output=True, text=True)
+            done = subprocess.run([*pip, *requirements], capture_output=True, text=True, check=False)
             if done.returncode != 0:  # one at a time, so that one failure does not hide the rest
                 for requirement in requirements:
-                    subprocess.run([*pip, requirement], capture_output=True, text=True)
+                    subprocess.run([*pip, requirement], capture_output=True, text=True, check=False)
             else:
                 stamp.write_text(wanted, encoding="utf-8")
     except (OSError, subprocess.CalledProcessError) as exc:
@@ -338,7 +423,7 @@ def install_peers(venv: Path) -> Peers:
         if not exe.exists():
             peers.missing[name] = f"`pip install {name}` failed in {venv.name}"
             continue
-        shown = subprocess.run([str(exe), "--version"], capture_output=True, text=True)
+        shown = subprocess.run([str(exe), "--version"], capture_output=True, text=True, check=False)
         if shown.returncode != 0:
             peers.missing[name] = f"`{name} --version` exited {shown.returncode}"
             continue
@@ -427,7 +512,7 @@ def prepare(tmp: Path, count: int, split_for_peers: bool, index: dict[str, dict[
 # The stages of ``meshctl analyze`` the profile is summed up by: (label, file, function).
 STAGES = (
     ("the whole pipeline (after start-up)", "meshctl/pipeline.py", "run_analyze"),
-    ("read: parse and construct YAML", "meshctl/load/reader.py", "read_text"),
+    ("read: parse and construct YAML", "meshctl/load/reader.py", "read_documents"),
     ("check: schemas and value checks", "meshctl/validate/checker.py", "check"),
     ("lower into the mesh model", "meshctl/lower/__init__.py", "lower"),
     ("build the service graph", "meshctl/graph/__init__.py", "build"),
@@ -570,6 +655,8 @@ class Results:
     engines: dict[str, float]
     seconds: float = 0.0
     load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average at the start and the end
+    imports: dict[str, float] = field(default_factory=dict)  # `validate` on one small file, by package
+    memory: MemoryBreakdown | None = None
 
 
 MESHCTL_ROWS = ("validate", "analyze", "analyze --jobs 1", "graph", "translate --to envoy", "translate --to linkerd")
@@ -596,11 +683,12 @@ def measure(args: argparse.Namespace) -> Results:
         peers = Peers(None, missing={n: "disabled (--no-peers)" for n in names})
     else:
         peers = install_peers(args.peers_venv)
-    for name, why in peers.missing.items():
-        _log(f"{name}: not measured: {why}")
+    for name, reason in peers.missing.items():
+        _log(f"{name}: not measured: {reason}")
     with tempfile.TemporaryDirectory(prefix="meshctl-bench-") as tmp_name:
         tmp = Path(tmp_name)
         schema_copy = jsonschema_copy(tmp / "schemas") if peers.has("check-jsonschema") else None
+        compile_bytecode()
         _log("start-up")
         start_up_commands = [
             Command("python -c pass", [[PYTHON, "-c", "pass"]], 1),
@@ -608,6 +696,7 @@ def measure(args: argparse.Namespace) -> Results:
             Command("meshctl validate (1 small file)", [meshctl("validate", str(SMALL))], 1),
         ]
         start_up = interleave(start_up_commands, 3 if quick else args.repeats, tmp, warm=not quick)
+        imports = import_times(meshctl("validate", str(SMALL)), tmp, 3 if quick else 9)
 
         translations: dict[str, str | None] = {}
         output_dirs: dict[str, bool] = {}
@@ -673,9 +762,12 @@ def measure(args: argparse.Namespace) -> Results:
             profile_note = ""
         engine_input = inputs[100].mesh if 100 in inputs else inputs[max(inputs)].mesh
         engines = engine_comparison(engine_input)
+        _log(f"memory breakdown of analyze --jobs 1 on {profile_size} documents")
+        memory = memory_breakdown(inputs[profile_size].mesh, profile_size, tmp)
     return Results(
         quick, sizes, start_up, by_size, inputs, peers, args.peer_max_docs, round_seconds, translations,
         tree_peaks, profile, profile_note, engines, time.perf_counter() - began, (load_before, os.getloadavg()[0]),
+        imports, memory,
     )
 
 
@@ -776,8 +868,8 @@ def _targets(results: Results) -> list[str]:
             row(f"`{command}` at most 2x the parse floor at 10,000 documents", "size not in this run", None)
     kv = _kv_ratio(results)
     if kv is None:
-        why = results.peers.missing.get("kubernetes-validate", "no size with both measured")
-        row(KV_TARGET, f"not measured: {why}", None)
+        missing = results.peers.missing.get("kubernetes-validate", "no size with both measured")
+        row(KV_TARGET, f"not measured: {missing}", None)
     else:
         count, ratio = kv
         core = _docs(results.inputs[count].core_count)
@@ -798,9 +890,10 @@ def _targets(results: Results) -> list[str]:
                 row(f"`{name}`: per-document cost flat within 25% from 10,000 to 50,000 documents",
                     f"{wall}: **{relative:.2f}x**", relative <= 1.25)
     for name in MESHCTL_ROWS:
-        b = _get(results, 50_000, f"meshctl {name}")
-        if b:
-            row(f"`{name}`: peak memory under 1 GiB at 50,000 documents", _mib(b.max_rss), b.max_rss < GIB)
+        largest = _get(results, 50_000, f"meshctl {name}")
+        if largest:
+            row(f"`{name}`: peak memory under 1 GiB at 50,000 documents", _mib(largest.max_rss),
+                largest.max_rss < GIB)
     if 50_000 not in results.by_size:
         row("per-document cost flat from 10,000 to 50,000; under 1 GiB at 50,000", "50,000 not in this run", None)
     for target, why in results.translate.items():
@@ -874,18 +967,35 @@ def _start_up(results: Results) -> list[str]:
         ratio = t.median / base.median
         rows.append(f"| {t.name} | {_ms(t.median)} | ±{t.spread * 100:.0f}% | {ratio:.2f}x | {_mib(t.max_rss)} |")
     rows.append("\n`python -c pass` is the floor: no Python command line starts faster.\n")
+    imports = getattr(results, "imports", {})  # absent from results pickled before it was measured
+    if imports:
+        total = sum(imports.values())
+        small = results.start_up["meshctl validate (1 small file)"].median
+        rows.append(
+            f"Where the start-up of `meshctl validate` on one small file goes: the modules it imports, "
+            f"by the package that imports them (median of the runs of `python -X importtime`, which "
+            f"inflates them a little). Imports take {_ms(total)} of the {_ms(small)}; the rest is the "
+            "interpreter itself, building the command line, and the run (compiling the schema of the "
+            "file's kind, reading and checking it, the report).\n"
+        )
+        rows.append("| package | import time | share of the command |\n|---|---|---|")
+        shown = [(name, seconds) for name, seconds in imports.items() if seconds >= 0.001]
+        for name, seconds in shown:
+            rows.append(f"| {name} | {seconds * 1000:.1f} ms | {seconds / small * 100:.0f}% |")
+        rest = total - sum(seconds for _, seconds in shown)
+        rows.append(f"| everything else (under 1 ms each) | {rest * 1000:.1f} ms | {rest / small * 100:.0f}% |\n")
     return rows
 
 
 def _throughput(results: Results) -> list[str]:
     rows = [
         "## Throughput and memory, by size\n",
-        "The parse floor is PyYAML's C loader parsing the same file "
+        ("The parse floor is PyYAML's C loader parsing the same file "
         "(`yaml.load_all(..., Loader=CSafeLoader)`), start-up included on both sides. "
         "`analyze` and `graph` run validation too. Rows marked (core kinds) read only the file's "
         "Service and Deployment documents, for the kubernetes-validate comparison. Above 100 documents "
         f"a command runs in as many rounds as fit in {COMMAND_BUDGET:.0f} s (at least one), so the slow "
-        "ones have fewer runs; with one or two runs the spread is the half-range.\n",
+        "ones have fewer runs; with one or two runs the spread is the half-range.\n"),
     ]
     for count, timings in results.by_size.items():
         rows.append(f"### {_docs(count)} ({results.inputs[count].size / 2**20:,.2f} MiB)\n")
@@ -913,20 +1023,20 @@ def _throughput(results: Results) -> list[str]:
 def _side_by_side(results: Results) -> list[str]:
     rows = [
         "## Side by side with the alternatives\n",
-        "Measured in the same interleaved rounds as meshctl (the rows above), on the same files. "
+        ("Measured in the same interleaved rounds as meshctl (the rows above), on the same files. "
         "The last column is the alternative's time divided by the compared command's, on the same "
         "documents: meshctl's throughput relative to the alternative (above 1x: the compared command "
-        "is faster).\n",
-        "- **kubernetes-validate** checks core Kubernetes kinds against the Kubernetes OpenAPI schemas "
+        "is faster).\n"),
+        ("- **kubernetes-validate** checks core Kubernetes kinds against the Kubernetes OpenAPI schemas "
         "(its default version). It is compared on what it checks: the Service and Deployment documents, "
-        "extracted into their own file, against `meshctl validate` on that same file.",
-        "- **check-jsonschema** runs with meshctl's own schemas (schemas/, their `urn:meshctl:` "
+        "extracted into their own file, against `meshctl validate` on that same file."),
+        ("- **check-jsonschema** runs with meshctl's own schemas (schemas/, their `urn:meshctl:` "
         "references rewritten to file URIs it can resolve), one `--schemafile` run per schema over the "
         "documents that schema covers (by schemas/index.json). It reads one document per file, so each "
-        "document is its own file. Compared with `meshctl validate` on the whole mesh.",
-        f"- **yamllint** with the minimal configuration `-d \"{YAMLLINT_CONFIG}\"`: no rule enabled, so it "
+        "document is its own file. Compared with `meshctl validate` on the whole mesh."),
+        (f"- **yamllint** with the minimal configuration `-d \"{YAMLLINT_CONFIG}\"`: no rule enabled, so it "
         "checks YAML syntax only (it still reports syntax errors). Compared with the parse floor and "
-        "with `meshctl validate`.\n",
+        "with `meshctl validate`.\n"),
     ]
     for name, why in results.peers.missing.items():
         rows.append(f"- {name}: not measured: {why}")
@@ -1040,6 +1150,21 @@ def _memory(results: Results) -> list[str]:
         rows.append("| command | peak RSS, whole process tree |\n|---|---|")
         for name, peak in results.tree_peaks.items():
             rows.append(f"| {name} | {_mib(peak)} |")
+    memory = getattr(results, "memory", None)  # absent from results pickled before it was measured
+    if memory is not None:
+        live = sum(size for _, size in memory.groups)
+        rows.append(
+            f"\nWhat `meshctl analyze --jobs 1` holds on {_docs(memory.docs)} when the run is done "
+            f"(tracemalloc, by the file that allocated it; Python objects only, no interpreter overhead): "
+            f"{_mib(live)} live, {_mib(memory.peak)} at the traced peak. The documents' dicts and lists are "
+            "allocated by PyYAML's constructor, their strings by the C parser called from meshctl.load, "
+            "which also holds the SourceDocs; meshctl.lower and meshctl.model are the mesh model, networkx "
+            "and meshctl.graph the service graph.\n"
+        )
+        rows.append("| allocated by | live | share |\n|---|---|---|")
+        for name, size in memory.groups:
+            if size / live >= 0.01:
+                rows.append(f"| {name} | {size / 2**20:,.1f} MiB | {size / live * 100:.0f}% |")
     rows.append("")
     return rows
 
@@ -1098,8 +1223,8 @@ def _where(results: Results) -> list[str]:
         rows.append(
             "\ncProfile does not see inside PyYAML's C parser (`CParser.get_node`, a Cython method): "
             "parsing the text into nodes shows up as the own time of meshctl's `_read_stream`, which "
-            "calls it. `resolve` is PyYAML's Python tag resolver, which the C parser calls back for "
-            "every scalar."
+            "calls it. `resolve` is the loader's tag resolver (it remembers PyYAML's answer for each "
+            "distinct plain scalar), which the C parser calls back for every node."
         )
     rows.append("")
     return rows
@@ -1154,13 +1279,96 @@ def main(argv: list[str]) -> int:
 
 _NOTES = """## What was changed, and why (history)
 
+### Memory, start-up and line counting (second round)
+
+Measured on this machine with `bench/generate.py` inputs, before and after each change
+(start-up: interleaved A/B runs of the old and new code, 21 each; memory: `ru_maxrss` of
+one run, and tracemalloc for what is live):
+
+- **Where the memory went: YAML node trees.** tracemalloc of `analyze --jobs 1` on 10,000
+  documents: of the 281 MiB live after the run, 176 MiB had been allocated by the C
+  parser's `get_node`: the node trees, kept so that a finding could point at its line.
+  Every node is a Python object with a `__dict__` and two `Mark` objects, about 18 KiB
+  a document, several times its data; at 50,000 documents `analyze --jobs 1` peaked at
+  1,422 MiB. The `--jobs` path did not keep them, yet `translate` (which runs with
+  `--jobs`) peaked at 1.5 GiB as well: each loss finding composed its document's tree
+  again and kept it (20,874 trees for the 128,148 losses of `--to linkerd`), writing the
+  translation asked for the first line of every document (composing all 50,000), and the
+  main process split each file into a list of lines to compose from (about 1 million
+  strings).
+- **What changed.** The reader yields one document at a time (`read_documents`) and the
+  pipeline drops each tree as soon as the document is checked. A document keeps a
+  `TextSpan` instead: the file's text (kept anyway for the source lines of reports), where
+  its first line starts and where it ends, and the line and column of its own node. A
+  later finding composes that slice again with PyYAML's C parser (about 55 µs a
+  document: no tag regexes, since positions need none), with the same lines and columns;
+  at most 256 composed trees stay alive, the least recently composed are dropped. A
+  document's own position (its first line: `doc.line`, `locate(())`, the source comments
+  of translations) comes from the span without composing. `--jobs` uses the same spans
+  instead of lists of lines. The loader also shares the strings of mappings, one object
+  per distinct text (keys repeat in every document). tests/test_memory.py checks by weak
+  reference that no tree outlives its check, and that a composed tree gives exactly the
+  positions of the one it replaces (CRLF, CR, NEL and LS line breaks, a byte-order mark,
+  non-ASCII text, Lists, anchors and merge keys, documents on the `---` line, syntax
+  errors, JSON with tabs, one process and `--jobs`). Reports and translations were
+  compared byte for byte with the old code on every input in tests/, testdata/ and
+  ../shared/corpus and on generated meshes: identical (but for the line-break fix
+  below). At 50,000 documents (the tables above): `analyze --jobs 1` 1,422 -> 493 MiB,
+  `analyze` 691 -> 517 MiB, `translate --to linkerd` 1,526 -> 881 MiB, and `validate
+  --jobs 1` 224 MiB, less than the parse floor's 232 (the same data, without shared
+  strings). It is faster too: `analyze --jobs 1` on 10,000 documents 4.2 -> 3.3 s in an
+  A/B run (fewer allocations).
+- **`translate --to envoy` is still over 1 GiB (1,504 -> 1,330 MiB), and not because of
+  the pipeline:** after the translation the process holds 701 MiB (346 MiB of it the
+  bootstrap itself, the sidecar's view of 10,000 services), and writing the 123 MB
+  `envoy.yaml` adds 530 MiB: `emit/yaml_out.dump` builds a list of about 4 million line
+  strings, joins them and adds a newline (two more copies), `targets.py` prepends the
+  header (another), and the file is written from that one string. A prototype that
+  writes the dump in pieces (one per listener and cluster) peaked at 923 MiB, with a
+  byte-identical file; emit/ and the writer belong to the translate work.
+- **Tag resolution.** PyYAML's C parser calls the Python resolver (regular expressions of
+  the implicit tags) for every scalar, mapping and sequence. The loader answers
+  containers and quoted scalars directly and remembers the tag of each distinct plain
+  text: `read_text` on 10,000 documents 1.16 -> 1.05 s. (The -21% a previous session
+  suggested for this did not reproduce on this input.)
+- **Quadratic line counting.** A file with a Helm `# Source:` comment, or with a syntax
+  error, had the line of every `---` counted from the start of the file, once per
+  separator: `validate --jobs 1` on a 4 MB mesh with one Helm comment took 11.5 s, now
+  1.9 s. Those lines (and the first line of each `--jobs` chunk) are now counted as YAML
+  counts lines, so NEL, LS, PS and lone CR line breaks give the same positions after a
+  syntax error, and with `--jobs`, as `\\n` does (they did not before).
+- **Where start-up went.** `meshctl validate` on one small VirtualService, about 122 ms
+  after the interpreter's own 12 ms (perf_counter checkpoints in the command's path):
+  importing the command line 51 ms (typer 43 ms), typer building the click commands of
+  all eight commands 15 ms (`inspect.signature` and `get_type_hints` of every
+  parameter), importing the pipeline 26 ms (PyYAML 11.6 ms, 4 of them compiling one large
+  Unicode regex in its pure-Python reader, which `import yaml` always loads), importing
+  every validate rule 15 ms (61 modules), jsonschema-rs 8 ms (its extension imports
+  `email.utils`, `socket`, `decimal`, `random` when it loads), compiling the file's
+  schema 2.5 ms, reading, checking and the report 4 ms.
+- **What changed.** The value checks are imported per kind the run meets: 8 modules for a
+  VirtualService instead of 61 (`meshctl/validate/rule_index.py`; the index
+  `_rule_index.py` is generated from the rules' own `kinds`, a test fails when it is
+  stale, and a rule module the index does not know makes the checker import them all, as
+  before). `--jobs` (multiprocessing, the chunking) is imported only for inputs of 2 MiB
+  and more. The catalog's records, input files and text spans are NamedTuples: a frozen
+  slotted dataclass costs 0.6 ms to define, a NamedTuple 0.25. A/B: 147 -> 135 ms
+  (`--help` unchanged, 85 ms). `make bench` now compiles meshctl's bytecode before it
+  times anything: this machine sets `PYTHONDONTWRITEBYTECODE`, so a module edited since
+  its last `.pyc` was compiled again on every run and timed as start-up (likely part of
+  the 158 ms the previous report measured). The start-up table above breaks down what
+  is left: mostly typer and PyYAML, then jsonschema-rs, then meshctl.diagnostics (3.4 ms
+  to define its dataclasses).
+
+### Earlier rounds
+
 Earlier profiles (cProfile, 10,000 documents) and what they led to:
 
-- **Garbage collector.** Every document keeps its YAML node tree so findings can point at
-  a line. With the cyclic collector running, each generation-2 pass rescanned every tree:
-  reading 10,000 documents took 10.3 s instead of 1.8 s. The pipeline pauses the collector
-  while it runs (the trees hold no cycles), and the command line never turns it back on
-  (re-enabling it at the end cost a last 0.6 s full pass).
+- **Garbage collector.** With the cyclic collector running, each generation-2 pass
+  rescanned every object the run had built (then: the documents with their node trees):
+  reading 10,000 documents took 10.3 s instead of 1.8 s. The pipeline pauses the
+  collector while it runs (nothing it builds relies on it), and the command line never
+  turns it back on (re-enabling it at the end cost a last 0.6 s full pass).
 - **Loader.** PyYAML's C parser builds the nodes; construction is Python. meshctl's
   constructor builds plain string keys and values directly (what the safe constructor
   returns for them) and keeps the slow path only for merge keys and other tags: reading
@@ -1168,8 +1376,9 @@ Earlier profiles (cProfile, 10,000 documents) and what they led to:
 - **Value checks.** They walk field patterns (`spec.http[].route[].weight`) on every
   document. Recursive generators made that 1 s of the run; a flat frontier walk, and one
   shared walk for the many duration fields of a DestinationRule, cut it to about 0.2 s.
-- **Positions on demand.** The loader keeps nodes but computes a position only when a
-  finding needs one, so valid documents pay nothing for positions.
+- **Positions on demand.** A position is computed only when a finding needs one, so valid
+  documents pay nothing for positions (since the second round, not even the memory of
+  their node trees).
 - **analyze.** Every lookup of the rules goes through an index by host, namespace or
   label, and scans several rules share are built once per run, so no rule does pairwise
   work (the Scaling section checks it).

@@ -21,12 +21,12 @@ from meshctl.diagnostics import Finding, ResourceRef, Severity
 from meshctl.errors import InputError
 from meshctl.load.discover import InputFile, discover
 from meshctl.load.document import SourceDoc
-from meshctl.load.reader import ReadResult, decode, read_text
+from meshctl.load.reader import ReadResult, decode, parsed_text, read_documents
 from meshctl.options import Options, Suppression
 from meshctl.rules.base import Rule
 from meshctl.rules.input import msh006_unused_suppression as unused_suppression
 from meshctl.rules.input import msh011_unknown_field as unknown_field
-from meshctl.validate import parallel
+from meshctl.validate import MIN_PARALLEL_BYTES
 from meshctl.validate.catalog import Catalog
 from meshctl.validate.checker import DocumentChecker, ignored_by_annotations
 
@@ -103,9 +103,10 @@ def _read_stdin() -> bytes:
 def collector_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while documents pile up.
 
-    Every document keeps its YAML node tree for positions; with the collector on, each
-    generation-2 pass rescans all of them and reading 10,000 documents gets 5x slower
-    (docs/performance.md). The trees hold no reference cycles, so nothing leaks.
+    With the collector on, each generation-2 pass rescans every document read so far
+    (their data, and the model lowered from it) and reading 10,000 documents gets
+    several times slower (docs/performance.md). Nothing the run builds relies on the
+    collector: no cycle is left to leak.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -143,24 +144,33 @@ def _run_validate(
         )
     texts = [(item, *read_text_of(item)) for item in found.files]
     total = sum(len(text) for _, text, _ in texts if text is not None)
-    if parallel.worth_it(options.jobs, total):
-        _check_in_workers(result, texts, options, while_waiting)
-        return result
+    if options.jobs > 1 and total >= MIN_PARALLEL_BYTES:  # else no need to import --jobs
+        from meshctl.validate import parallel
+
+        if parallel.worth_it(options.jobs, total):
+            _check_in_workers(result, texts, options, while_waiting)
+            return result
     checker = DocumentChecker(
         catalog or Catalog.default(),
         strict_kinds=options.strict_kinds,
         gateway_api_channel=options.gateway_api_channel,
     )
     for item, text, problem in texts:
-        read = read_text(text, item.display, json_file=item.is_json) if text is not None else ReadResult()
+        read = ReadResult()
+        check_findings: list[Finding] = []
+        if text is not None:
+            # One document at a time: its node tree is dropped once it is checked (a later
+            # finding composes it again from the text), so a run holds one tree, not all.
+            for doc in read_documents(text, item.display, read, json_file=item.is_json):
+                checked = checker.check(doc)
+                count_document(result, doc, checked.status)
+                check_findings.extend(checked.findings)
+                doc.release()
+                result.docs.append(doc)
         file_findings = [problem] if problem is not None else []
         file_findings.extend(read.findings)
+        file_findings.extend(check_findings)
         result.empty += read.empty
-        for doc in read.docs:
-            checked = checker.check(doc)
-            count_document(result, doc, checked.status)
-            file_findings.extend(checked.findings)
-        result.docs.extend(read.docs)
         result.findings.extend(file_findings)
         if text is not None:
             result.texts[item.display] = text
@@ -182,6 +192,8 @@ def _check_in_workers(
     while_waiting: Callable[[], None],
 ) -> None:
     """The same as the sequential loop, with reading and checking done by worker processes."""
+    from meshctl.validate import parallel
+
     tasks: list[parallel.Task] = []
     ranges: list[tuple[int, int]] = []
     for item, text, _ in texts:
@@ -198,8 +210,7 @@ def _check_in_workers(
             file_findings.extend(part.findings)
             result.empty += part.empty
         if text is not None:
-            lines = text.split("\n")
-            for doc, outcome in parallel.documents(parts, item.display, lines):
+            for doc, outcome in parallel.documents(parts, item.display, parsed_text(text, item.is_json)):
                 count_document(result, doc, outcome.status)
                 file_findings.extend(outcome.findings)
                 result.docs.append(doc)
@@ -307,15 +318,16 @@ def finish(result: RunResult, options: Options) -> None:
     result.findings = sorted(set(kept), key=Finding.sort_key)
 
 
-_IGNORE_COMMENT = re.compile(r"#\s*meshctl:\s*ignore(?:\[([A-Z0-9*, ]+)\])?")
+IGNORE_COMMENT = r"#\s*meshctl:\s*ignore(?:\[([A-Z0-9*, ]+)\])?"  # compiled when a file has one
 Directives = dict[int, tuple[str, ...] | None]  # line -> code globs (None: every code)
 
 
 def _directives(text: str) -> Directives:
     """Lines a ``# meshctl: ignore[...]`` comment covers: its own, and the next when alone."""
     found: Directives = {}
+    pattern = re.compile(IGNORE_COMMENT)
     for number, line in enumerate(text.splitlines(), start=1):
-        match = _IGNORE_COMMENT.search(line)
+        match = pattern.search(line)
         if match is None:
             continue
         codes = None if match.group(1) is None else tuple(c.strip() for c in match.group(1).split(","))

@@ -13,6 +13,7 @@ import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from meshctl.errors import InputError
 
@@ -21,8 +22,7 @@ STDIN = "-"
 STDIN_DISPLAY = "<stdin>"  # how stdin is named in reports
 
 
-@dataclass(frozen=True)
-class InputFile:
+class InputFile(NamedTuple):
     display: str  # the path as reported: relative to the working directory when possible
     path: Path | None  # None for stdin
 

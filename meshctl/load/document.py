@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
+from yaml._yaml import CParser
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from meshctl.diagnostics import FieldPath, Location, ResourceRef, format_path
+
+KEEP_COMPOSED = 256  # node trees composed again for positions that stay alive at once
+MERGE_TAG = "tag:yaml.org,2002:merge"
+STR_TAG = "tag:yaml.org,2002:str"
+MAP_TAG = "tag:yaml.org,2002:map"
+SEQ_TAG = "tag:yaml.org,2002:seq"
+
+
+class TextSpan(NamedTuple):
+    """Where a document stands in the text the reader parsed: enough to compose its node
+    tree again when a finding needs a position, and to give its first position without.
+
+    ``start`` is the index of the first character of the line the document starts on, so
+    composing ``text[start:end]`` gives every node its column, and its line less ``line``.
+    """
+
+    text: str  # the whole text as parsed, shared by every document of the file
+    start: int
+    end: int  # just past the document's last node
+    line: int  # 0-based line of ``start``
+    root: tuple[int, int]  # 0-based line and column of the resource's own node (a List item's)
 
 
 @dataclass(slots=True)
@@ -18,8 +41,12 @@ class SourceDoc:
     from, walked only when a finding needs a position (so reading stays as fast as the
     C loader). ``item`` is set for resources expanded from a ``List``'s ``items``.
     ``lines`` are the first and last line (0-based) of the whole document in its file.
-    A document read in a worker process (``--jobs``) arrives without its node tree:
-    ``deferred`` composes it again from the file's text the first time a position is asked.
+
+    Node trees take several times the memory of the data, so a run keeps none: the
+    pipeline ``release``s each tree once the document is checked, and a document read in
+    a worker process (``--jobs``) arrives without one. ``tree()`` composes it again from
+    ``source`` (or from the lines in ``deferred``) the first time a position is asked,
+    and at most KEEP_COMPOSED trees composed that way stay alive at once.
     """
 
     file: str
@@ -30,6 +57,7 @@ class SourceDoc:
     item: int | None = None
     lines: tuple[int, int] = (0, 0)
     deferred: list[str] | None = None  # the file's lines, to compose ``node`` on demand
+    source: TextSpan | None = None  # or the document's place in the text, to do the same
     kind_key: str = field(init=False, default="")  # ``group/Kind``, as rules declare the kinds they read
     line_offset: int = field(init=False, default=0)  # a deferred node is composed from its own lines only
 
@@ -52,8 +80,7 @@ class SourceDoc:
 
     @property
     def group(self) -> str:
-        group, _, version = self.api_version.rpartition("/")
-        return group
+        return self.api_version.rpartition("/")[0]
 
     @property
     def version(self) -> str:
@@ -84,17 +111,32 @@ class SourceDoc:
         return ResourceRef(self.api_version, self.kind, self.name, self.namespace)
 
     # -- positions -------------------------------------------------------------------
+    def release(self) -> None:
+        """Drop the node tree if it can be composed again from the text."""
+        if self.source is not None or self.deferred is not None:
+            self.node = None
+
     def tree(self) -> Node:
-        """The document's node tree (composed again from the text when read elsewhere)."""
+        """The document's node tree (composed again from the text when released or read elsewhere)."""
         if self.node is None:
-            assert self.deferred is not None
-            self.node = _compose(self.deferred, self.lines, self.item)
-            self.line_offset = self.lines[0]
+            if self.source is not None:
+                span = self.source
+                node = _compose(span.text[span.start : span.end], self.item)
+                self.line_offset = span.line
+            else:
+                assert self.deferred is not None, "a document without a node tree or a text"
+                start, end = self.lines
+                node = _compose("\n".join(self.deferred[start : end + 1]), self.item)
+                self.line_offset = start
+            self.node = node
+            _keep_composed(self)
         return self.node
 
     @property
     def line(self) -> int:
-        return self.tree().start_mark.line + 1 + self.line_offset
+        if self.node is None and self.source is not None:
+            return self.source.root[0] + 1
+        return int(self.tree().start_mark.line) + 1 + self.line_offset
 
     def locate(self, path: FieldPath, *, key: bool = False) -> Location:
         """The position of the field at ``path``.
@@ -103,6 +145,9 @@ class SourceDoc:
         (a missing required field) falls back to the nearest ancestor that does, as
         Istio's analyzers fall back to the resource's first line.
         """
+        if not path and self.node is None and self.source is not None:
+            line, column = self.source.root  # the document itself: no need to compose it
+            return Location(self.file, line + 1, column + 1, path=format_path(path), template=self.template)
         node, key_node = _walk(self.tree(), path)
         target = key_node if (key and key_node is not None) else node
         mark = target.start_mark
@@ -118,15 +163,38 @@ class SourceDoc:
         return self.locate(())
 
 
-def _compose(lines: list[str], span: tuple[int, int], item: int | None) -> Node:
-    """The node tree of the document on ``span`` of ``lines``; its line numbers count from
-    the span's first line (prefixing the earlier lines would rescan the file for every
-    document: quadratic in its size)."""
-    import yaml
+_composed: deque[SourceDoc] = deque()
 
-    start, end = span
-    text = "\n".join(lines[start : end + 1])
-    loader = yaml.CSafeLoader(text)
+
+def _keep_composed(doc: SourceDoc) -> None:
+    """Bound the trees composed again: the oldest is dropped (and composed again if asked)."""
+    _composed.append(doc)
+    if len(_composed) > KEEP_COMPOSED:
+        _composed.popleft().node = None
+
+
+class _Composer(CParser):  # type: ignore[misc]
+    """PyYAML's C parser composing nodes for positions only: every scalar is a string but
+    a plain ``<<`` (a merge key, which ``mapping_child`` follows); no regular expression
+    runs, as PyYAML's resolver would for every scalar."""
+
+    def resolve(self, kind: type, value: str | None, implicit: tuple[bool, bool]) -> str:
+        if kind is ScalarNode:
+            return MERGE_TAG if implicit[0] and value == "<<" else STR_TAG
+        return MAP_TAG if kind is MappingNode else SEQ_TAG
+
+    def descend_resolver(self, current_node: Node | None, current_index: object) -> None:
+        return None
+
+    def ascend_resolver(self) -> None:
+        return None
+
+
+def _compose(text: str, item: int | None) -> Node:
+    """The node tree of the document that starts ``text`` (cut at the start of its first
+    line); its line numbers count from there (prefixing the earlier lines would rescan the
+    file for every document: quadratic in its size)."""
+    loader = _Composer(text)
     try:
         loader.check_node()
         node = loader.get_node()
@@ -168,7 +236,7 @@ def mapping_child(node: MappingNode, key: str) -> tuple[Node | None, Node | None
         if isinstance(key_node, ScalarNode):
             if key_node.value == key:
                 found = (value_node, key_node)
-            elif key_node.tag == "tag:yaml.org,2002:merge" and found[0] is None:
+            elif key_node.tag == MERGE_TAG and found[0] is None:
                 merged = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
                 for source in merged:
                     if isinstance(source, MappingNode):

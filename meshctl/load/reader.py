@@ -8,15 +8,19 @@ Parsing uses PyYAML's C parser (``CSafeLoader``); construction is PyYAML's safe
 constructor with two changes: duplicate keys are recorded instead of silently
 overwritten, and non-string scalars used as keys keep their text (``8080:`` is the
 key ``"8080"``, as the Kubernetes YAML-to-JSON conversion does).
+
+Each SourceDoc keeps its node tree and a TextSpan, its place in the text, so the
+pipeline can drop the tree once the document is checked and compose it again only
+if a later finding needs a position.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
-from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
@@ -25,18 +29,25 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.reader import ReaderError
 
 from meshctl.diagnostics import Finding, Location
-from meshctl.load.document import SourceDoc, mapping_child
-from meshctl.rules.input import (
-    msh001_yaml_syntax_error as syntax,
-    msh002_duplicate_key as duplicate,
-    msh003_not_a_resource as not_resource,
-    msh004_unreadable_input as unreadable,
+from meshctl.load.document import (
+    MAP_TAG,
+    MERGE_TAG,
+    SEQ_TAG,
+    STR_TAG,
+    SourceDoc,
+    TextSpan,
+    mapping_child,
 )
+from meshctl.rules.input import msh001_yaml_syntax_error as syntax
+from meshctl.rules.input import msh002_duplicate_key as duplicate
+from meshctl.rules.input import msh003_not_a_resource as not_resource
+from meshctl.rules.input import msh004_unreadable_input as unreadable
 
-MERGE_TAG = "tag:yaml.org,2002:merge"
-STR_TAG = "tag:yaml.org,2002:str"
-_SEPARATOR = re.compile(r"^(---|\.\.\.)(\s|$)", re.M)
-_HELM_SOURCE = re.compile(r"^# Source: (.+?)\s*$", re.M)
+# Patterns are compiled where they are needed (``re`` keeps them): most runs need none
+# of them, and compiling all costs a millisecond of start-up.
+SEPARATOR = r"^(---|\.\.\.)(\s|$)"  # re.MULTILINE
+BREAK = r"\r\n|[\r\n\x85\u2028\u2029]"  # a line break, as YAML counts lines
+HELM_SOURCE = r"^# Source: (.+?)\s*$"  # re.MULTILINE
 _BOMS = (
     (b"\xff\xfe\x00\x00", "utf-32-le"),
     (b"\x00\x00\xfe\xff", "utf-32-be"),
@@ -55,31 +66,55 @@ class ReadResult:
 
 
 class _Loader(yaml.CSafeLoader):  # type: ignore[misc]
-    """CSafeLoader that records duplicate keys and never builds non-JSON values."""
+    """CSafeLoader that records duplicate keys and never builds non-JSON values.
+
+    Manifests repeat the same few keys and values thousands of times: the implicit tag
+    of a plain scalar is resolved once per distinct text (PyYAML's resolver tries its
+    regular expressions on every scalar), and the strings of mappings are shared, one
+    object per distinct text, instead of one per occurrence.
+    """
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.duplicates: list[ScalarNode] = []
+        self._tags: dict[str, str] = {}
+        self._strings: dict[str, str] = {}
+        self._merges = "<<" in stream  # no mapping can have a merge key otherwise
+
+    def resolve(self, kind: type, value: str | None, implicit: tuple[bool, bool]) -> str:
+        """What PyYAML's resolver answers (SafeLoader has no path resolvers), remembered
+        per plain scalar text."""
+        if kind is ScalarNode:
+            if not implicit[0]:
+                return STR_TAG  # quoted, or with the non-specific tag "!"
+            assert value is not None
+            tag = self._tags.get(value)
+            if tag is None:
+                resolve: Any = super().resolve  # PyYAML's (untyped)
+                tag = self._tags[value] = resolve(kind, value, implicit)
+            return tag
+        return MAP_TAG if kind is MappingNode else SEQ_TAG
 
     def construct_mapping(self, node: Node, deep: bool = False) -> dict[str, Any]:
         if not isinstance(node, MappingNode):
             raise ConstructorError(None, None, "expected a mapping", node.start_mark)
         pairs = node.value
-        if any(k.tag == MERGE_TAG for k, _ in pairs):
+        if self._merges and any(k.tag == MERGE_TAG for k, _ in pairs):
             return self._construct_merged(node, deep)
         mapping: dict[str, Any] = {}
         construct = self.construct_object
+        shared = self._strings.setdefault
         for key_node, value_node in pairs:
             # Plain string scalars are by far the most common keys and values: build them
             # directly (what the safe constructor would return) and skip its bookkeeping.
             if key_node.tag == STR_TAG and type(key_node) is ScalarNode:
-                key = key_node.value
+                key = shared(key_node.value, key_node.value)
             else:
                 key = self._key(key_node, deep)
             if key in mapping:
                 self.duplicates.append(key_node)
             if value_node.tag == STR_TAG and type(value_node) is ScalarNode:
-                mapping[key] = value_node.value
+                mapping[key] = shared(value_node.value, value_node.value)
             else:
                 mapping[key] = construct(value_node, deep=deep)
         return mapping
@@ -154,35 +189,76 @@ def decode(data: bytes, display: str) -> tuple[str | None, Finding | None]:
         return None, _unreadable(display, line, col, f"not valid UTF-8 (byte 0x{bad}); save the file as UTF-8")
 
 
+class _Stream(NamedTuple):
+    """The documents up to the end of the text or its next syntax error."""
+
+    text: str  # what the loader reads
+    display: str
+    sources: tuple[list[int], list[str], list[int]]  # Helm ``# Source:`` comments
+    whole: str | None  # the file's text, for TextSpans (None: no spans)
+    shift: int  # a mark's index in ``text`` plus this is its index in ``whole``
+
+    def span(self, node: Node, root: Node) -> TextSpan | None:
+        """Where the document ``node`` stands in the file; ``root`` is the resource's own node."""
+        if self.whole is None:
+            return None
+        start, end = node.start_mark, node.end_mark
+        return TextSpan(
+            self.whole,
+            start.index + self.shift - start.column,
+            end.index + self.shift,
+            start.line,
+            (root.start_mark.line, root.start_mark.column),
+        )
+
+
+def parsed_text(text: str, json_file: bool) -> str:
+    """The text as the reader parses it (what a TextSpan indexes)."""
+    # JSON allows tabs between tokens where YAML does not; a tab is one column either way.
+    return text.replace("\t", " ") if json_file else text
+
+
 def read_text(text: str, display: str, *, json_file: bool = False) -> ReadResult:
     """Every document of ``text``; syntax errors skip to the next ``---`` and go on."""
-    if json_file:
-        # JSON allows tabs between tokens where YAML does not; a tab is one column either way.
-        text = text.replace("\t", " ")
     result = ReadResult()
-    sources = _helm_sources(text)
+    result.docs.extend(read_documents(text, display, result, json_file=json_file))
+    return result
+
+
+def read_documents(text: str, display: str, result: ReadResult, *, json_file: bool = False) -> Iterator[SourceDoc]:
+    """``read_text`` one document at a time: the documents are yielded, the findings and
+    counts go to ``result``. A caller done with each document (its node tree released)
+    before it asks for the next keeps one tree alive at a time instead of the file's."""
+    text = parsed_text(text, json_file)
+    count_lines = line_counter(text)
+    sources = _helm_sources(text, count_lines)
     index = 0
     offset_text = text
+    # A mark's index counts characters from the start of the text PyYAML reads, less a
+    # leading byte-order mark; ``shift`` turns it into an index of ``text``.
+    shift = 1 if text.startswith("\ufeff") else 0
+    # %TAG and %YAML directives: a document cut out of the stream would not compose alone,
+    # so those documents keep their trees
+    spans = not text.startswith("%") and "\n%" not in text
     while True:
-        index, error_line = _read_stream(offset_text, display, sources, index, result)
+        stream = _Stream(offset_text, display, sources, text if spans else None, shift)
+        index, error_line = yield from _read_stream(stream, index, result)
         result.documents = index
         if error_line is None:
-            return result
-        resume = _next_separator(text, error_line)
-        if resume is None:
-            return result
+            return
+        found = _next_separator(text, error_line, count_lines)
+        if found is None:
+            return
+        resume, at = found
         # Pad with newlines so marks keep their real line numbers.
-        offset_text = "\n" * resume + text.split("\n", resume)[-1]
+        offset_text = "\n" * resume + text[at:]
+        shift = at - resume
 
 
-def _read_stream(
-    text: str,
-    display: str,
-    sources: tuple[list[int], list[str], list[int]],
-    index: int,
-    result: ReadResult,
-) -> tuple[int, int | None]:
-    """Read documents until the end or a syntax error; return the error's 0-based line."""
+def _read_stream(stream: _Stream, index: int, result: ReadResult) -> Generator[SourceDoc, None, tuple[int, int | None]]:
+    """Read documents until the end or a syntax error; return the next index and the
+    error's 0-based line."""
+    text, display = stream.text, stream.display
     loader = _Loader(text)
     anchors = "&" in text  # aliases can only multiply a document that defines anchors
     try:
@@ -227,16 +303,18 @@ def _read_stream(
                     )
                 )
             loader.duplicates.clear()
-            template = _template_for(sources, node.start_mark.line)
-            _add_document(result, display, index, data, node, template)
+            template = _template_for(stream.sources, node.start_mark.line)
+            yield from _documents(result, stream, index, data, node, template)
             index += 1
     finally:
         loader.dispose()
 
 
-def _add_document(
-    result: ReadResult, display: str, index: int, data: Any, node: Node, template: str | None
-) -> None:
+def _documents(
+    result: ReadResult, stream: _Stream, index: int, data: Any, node: Node, template: str | None
+) -> Iterator[SourceDoc]:
+    """The resources of one document: itself, or the items of a List."""
+    display = stream.display
     if data is None:
         result.empty += 1
         return
@@ -267,7 +345,8 @@ def _add_document(
         for i, item in enumerate(items):
             item_node = items_node.value[i] if isinstance(items_node, SequenceNode) else node
             if isinstance(item, dict):
-                result.docs.append(SourceDoc(display, index, item, item_node, template, item=i, lines=_span(node)))
+                yield SourceDoc(display, index, item, item_node, template, item=i, lines=_span(node),
+                                source=stream.span(node, item_node))
             elif item is None:
                 result.empty += 1  # `- null` items: nothing to apply, as kubectl sees it
             else:
@@ -278,7 +357,7 @@ def _add_document(
                     )
                 )
         return
-    result.docs.append(SourceDoc(display, index, data, node, template, lines=_span(node)))
+    yield SourceDoc(display, index, data, node, template, lines=_span(node), source=stream.span(node, node))
 
 
 def _span(node: Node) -> tuple[int, int]:
@@ -339,16 +418,39 @@ def _child(node: Node, key: str) -> Node | None:
     return None
 
 
-def _helm_sources(text: str) -> tuple[list[int], list[str], list[int]]:
+LineCounter = Callable[[int, int], int]  # the line breaks between two indexes of a text
+
+
+def line_counter(text: str) -> LineCounter:
+    """Counts line breaks as YAML does (``\r\n``, ``\r``, ``\n``, NEL, LS, PS), fast when
+    counting ``\n`` is the same thing (no lone ``\r`` and none of the others)."""
+    if text.count("\r") == text.count("\r\n") and not any(c in text for c in "\x85\u2028\u2029"):
+        return lambda start, end: text.count("\n", start, end)
+    breaks = re.compile(BREAK)
+    return lambda start, end: len(breaks.findall(text, start, end))
+
+
+def _helm_sources(text: str, count_lines: LineCounter) -> tuple[list[int], list[str], list[int]]:
     """Line numbers of ``# Source:`` comments and of document separators."""
     if "# Source: " not in text:
         return [], [], []
-    lines, names = [], []
-    for match in _HELM_SOURCE.finditer(text):
-        lines.append(text.count("\n", 0, match.start()))
-        names.append(match.group(1))
-    separators = [text.count("\n", 0, m.start()) for m in _SEPARATOR.finditer(text)]
-    return lines, names, separators
+    sources = list(re.finditer(HELM_SOURCE, text, re.MULTILINE))
+    return (
+        _line_numbers(sources, count_lines),
+        [match.group(1) for match in sources],
+        _line_numbers(re.finditer(SEPARATOR, text, re.MULTILINE), count_lines),
+    )
+
+
+def _line_numbers(matches: Iterable[re.Match[str]], count_lines: LineCounter) -> list[int]:
+    """The 0-based line of each match, counting from one to the next (matches in order)."""
+    numbers: list[int] = []
+    line = position = 0
+    for match in matches:
+        line += count_lines(position, match.start())
+        position = match.start()
+        numbers.append(line)
+    return numbers
 
 
 def _template_for(sources: tuple[list[int], list[str], list[int]], line: int) -> str | None:
@@ -365,12 +467,14 @@ def _template_for(sources: tuple[list[int], list[str], list[int]], line: int) ->
     return names[i]
 
 
-def _next_separator(text: str, after_line: int) -> int | None:
-    line = 0
-    for match in _SEPARATOR.finditer(text):
-        line = text.count("\n", 0, match.start())
+def _next_separator(text: str, after_line: int, count_lines: LineCounter) -> tuple[int, int] | None:
+    """The line and index of the first document separator after ``after_line``."""
+    line = position = 0
+    for match in re.finditer(SEPARATOR, text, re.MULTILINE):
+        line += count_lines(position, match.start())  # from the last one: linear, not quadratic
+        position = match.start()
         if line > after_line:
-            return line
+            return line, position
     return None
 
 

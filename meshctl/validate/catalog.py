@@ -9,10 +9,9 @@ from __future__ import annotations
 import difflib
 import json
 import sys
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 INDEX = "index.json"
 
@@ -25,8 +24,7 @@ def schema_root() -> Path:
     return Path(__file__).resolve().parent.parent.parent / "schemas"
 
 
-@dataclass(frozen=True, slots=True)
-class KindVersion:
+class KindVersion(NamedTuple):
     family: str
     group: str
     version: str
@@ -36,8 +34,7 @@ class KindVersion:
     channel: str | None  # "experimental" when served only by Gateway API's experimental channel
 
 
-@dataclass(frozen=True, slots=True)
-class Lookup:
+class Lookup(NamedTuple):
     """The answer for one document's apiVersion and kind."""
 
     entry: KindVersion | None

@@ -8,30 +8,27 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from meshctl.diagnostics import Finding
 from meshctl.load.document import SourceDoc
-from meshctl.rules.input import (
-    msh003_not_a_resource as not_resource,
-    msh005_unknown_kind as unknown_kind,
-    msh015_experimental_field as experimental,
-    msh010_schema_violation as violation,
-    msh012_deprecated_api_version as deprecated_version,
-    msh014_unknown_api_version as unknown_version,
-)
-from meshctl.rules.registry import document_checks
+from meshctl.rules.input import msh003_not_a_resource as not_resource
+from meshctl.rules.input import msh005_unknown_kind as unknown_kind
+from meshctl.rules.input import msh010_schema_violation as violation
+from meshctl.rules.input import msh012_deprecated_api_version as deprecated_version
+from meshctl.rules.input import msh014_unknown_api_version as unknown_version
+from meshctl.rules.input import msh015_experimental_field as experimental
 from meshctl.validate.catalog import Catalog
 from meshctl.validate.engine import SchemaEngine
+from meshctl.validate.rule_index import ValueChecks
 
 IGNORE_ANNOTATION = "meshctl.io/ignore"
 ISTIO_SUPPRESS_ANNOTATION = "galley.istio.io/analyze-suppress"
 
 
-@dataclass
-class Checked:
+class Checked(NamedTuple):
     status: str  # "checked" | "skipped" | "invalid"
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Finding]
 
 
 class DocumentChecker:
@@ -40,7 +37,7 @@ class DocumentChecker:
         self.engine = SchemaEngine(catalog)
         self.strict_kinds = strict_kinds
         self.standard_channel = gateway_api_channel == "standard"
-        self.checks = document_checks()
+        self.checks = ValueChecks()  # imports the checks of a kind when it is first met
 
     def check(self, doc: SourceDoc) -> Checked:
         status, findings = self._check(doc)
@@ -85,7 +82,7 @@ class DocumentChecker:
         return "checked", findings
 
     def _value_checks(self, doc: SourceDoc, schema_clean: bool) -> Iterator[Finding]:
-        for rule in self.checks.get(doc.kind_key, ()):
+        for rule in self.checks.for_kind(doc.kind_key):
             assert rule.check_fn is not None
             try:
                 yield from list(rule.check_fn(doc))

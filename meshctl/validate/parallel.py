@@ -2,8 +2,9 @@
 
 Before: input files adding up to megabytes. After: for each file, the documents and
 findings the sequential path would give, in the same order, with the same indexes;
-the documents arrive without their YAML node trees, which the main process composes
-again from the file's text only for documents that later need a position.
+the documents arrive without their YAML node trees but with their place in the file's
+text (a TextSpan), from which the main process composes a tree again only for
+documents that later need a position.
 
 Large files are split at document separators (`---` at the start of a line) into
 chunks of about CHUNK_BYTES; each chunk is padded with newlines so its line numbers are
@@ -19,14 +20,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from meshctl.diagnostics import Finding
-from meshctl.load.document import SourceDoc
-from meshctl.load.reader import read_text
+from meshctl.load.document import SourceDoc, TextSpan
+from meshctl.load.reader import ReadResult, line_counter, read_documents
+from meshctl.validate import MIN_PARALLEL_BYTES
 from meshctl.validate.catalog import Catalog
 from meshctl.validate.checker import DocumentChecker
 
-MIN_PARALLEL_BYTES = 2 * 1024 * 1024  # below this, forking costs more than it saves
 CHUNK_BYTES = 512 * 1024
-_SEPARATOR = re.compile(r"^---", re.M)
+_SEPARATOR = re.compile(r"^---", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,10 @@ class Task:
     display: str
     text: str  # a chunk of the file, padded with newlines to its first line
     json_file: bool
+    shift: int = 0  # an index of ``text`` plus this is the same character's index in the file
+
+
+Span = tuple[int, int, int, tuple[int, int]]  # a TextSpan without its text
 
 
 @dataclass
@@ -45,6 +50,7 @@ class DocOutcome:
     lines: tuple[int, int]
     status: str
     findings: list[Finding]
+    span: Span | None  # in the file's text; None when the document keeps its tree (directives)
 
 
 @dataclass
@@ -68,15 +74,16 @@ def split(display: str, text: str, json_file: bool) -> list[Task]:
     if json_file or len(text) <= CHUNK_BYTES:
         return [Task(display, text, json_file)]
     tasks: list[Task] = []
-    start = 0
+    start = first_line = 0
+    count_lines = line_counter(text)
     while start < len(text):
         cut = len(text)
         if len(text) - start > CHUNK_BYTES:
             match = _SEPARATOR.search(text, start + CHUNK_BYTES)
             if match is not None:
                 cut = match.start()
-        first_line = text.count("\n", 0, start)
-        tasks.append(Task(display, "\n" * first_line + text[start:cut], json_file))
+        tasks.append(Task(display, "\n" * first_line + text[start:cut], json_file, start - first_line))
+        first_line += count_lines(start, cut)  # the next chunk's, as the YAML parser counts lines
         start = cut
     return tasks
 
@@ -91,12 +98,14 @@ def _init(strict_kinds: bool, channel: str) -> None:
 
 def _run(task: Task) -> TaskResult:
     assert _checker is not None
-    read = read_text(task.text, task.display, json_file=task.json_file)
+    read = ReadResult()
     outcomes = []
-    for doc in read.docs:
+    for doc in read_documents(task.text, task.display, read, json_file=task.json_file):
         checked = _checker.check(doc)
+        span = doc.source
+        where = None if span is None else (span.start + task.shift, span.end + task.shift, span.line, span.root)
         outcomes.append(
-            DocOutcome(doc.index, doc.data, doc.template, doc.item, doc.lines, checked.status, checked.findings)
+            DocOutcome(doc.index, doc.data, doc.template, doc.item, doc.lines, checked.status, checked.findings, where)
         )
     return TaskResult(read.findings, read.empty, read.documents, outcomes)
 
@@ -113,14 +122,19 @@ def check_in_workers(
         return pending.get()
 
 
-def documents(task_results: list[TaskResult], display: str, lines: list[str]) -> Iterator[tuple[SourceDoc, DocOutcome]]:
-    """The SourceDocs of one file's chunks, indexed as if read in one go."""
+def documents(task_results: list[TaskResult], display: str, text: str) -> Iterator[tuple[SourceDoc, DocOutcome]]:
+    """The SourceDocs of one file's chunks, indexed as if read in one go; ``text`` is the
+    file's text as parsed (``reader.parsed_text``)."""
     offset = 0
+    lines: list[str] | None = None  # only for documents without a span
     for part in task_results:
         for outcome in part.docs:
+            source = None if outcome.span is None else TextSpan(text, *outcome.span)
+            if source is None and lines is None:
+                lines = text.split("\n")
             doc = SourceDoc(
                 display, outcome.index + offset, outcome.data, None, outcome.template, outcome.item,
-                outcome.lines, lines,
+                outcome.lines, None if source is not None else lines, source,
             )
             yield doc, outcome
         offset += part.documents
