@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TextIO
 
 from meshctl.errors import InputError, UsageError
 
@@ -30,6 +31,12 @@ def _umask() -> int:
 
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so that readers see the old file or the new one, never half."""
+    write_atomic_with(path, lambda handle: handle.write(text))
+
+
+def write_atomic_with(path: Path, write: Callable[[TextIO], object]) -> None:
+    """``write_atomic`` for output written piece by piece: ``write`` gets the open file, so a
+    large output never has to exist as one string."""
     directory = path.parent if str(path.parent) else Path(".")
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -41,7 +48,7 @@ def write_atomic(path: Path, text: str) -> None:
         raise InputError(f"{directory}: cannot write output: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+            write(handle)
             handle.flush()
             os.fchmod(handle.fileno(), 0o666 & ~_umask())  # as open() would create it, not 0600
             os.fsync(handle.fileno())

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any
+from typing import Any, TextIO
 
 import yaml
 
@@ -28,6 +28,7 @@ import yaml
 _PLAIN = re.compile(r"[A-Za-z0-9_./(=+][A-Za-z0-9_./|~@()=+:;,\-*]*")
 _RESOLVER = yaml.resolver.Resolver()
 _STR = "tag:yaml.org,2002:str"
+_CHUNK = 8192  # lines kept before ``dump_into`` writes them out
 
 
 @lru_cache(maxsize=65536)
@@ -92,6 +93,8 @@ def _lines(value: Any, indent: str, out: list[str]) -> None:
                 _lines(item, indent + "  ", out)
             else:
                 out.append(f"{indent}- {_flow(item)}")
+            if len(out) >= _CHUNK and isinstance(out, _Spill):
+                out.spill()
 
 
 def _entry(head: str, value: Any, child_indent: str, out: list[str]) -> None:
@@ -119,3 +122,27 @@ def dump(data: dict[str, Any]) -> str:
     out: list[str] = []
     _lines(data, "", out)
     return "\n".join(out) + "\n"
+
+
+class _Spill(list[str]):
+    """Lines on their way to a file: written out every ``_CHUNK`` lines (checked between list
+    items, so appending stays the list's own)."""
+
+    def __init__(self, handle: TextIO) -> None:
+        super().__init__()
+        self.handle = handle
+
+    def spill(self) -> None:
+        if self:
+            self.handle.write("\n".join(self) + "\n")
+            self.clear()
+
+
+def dump_into(handle: TextIO, data: dict[str, Any]) -> None:
+    """``dump`` written to ``handle`` as it goes: the same text, never all of it in memory."""
+    if not data:
+        handle.write("{}\n")
+        return
+    out = _Spill(handle)
+    _lines(data, "", out)
+    out.spill()

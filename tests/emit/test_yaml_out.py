@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import doctest
+import io
 
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -35,3 +37,28 @@ def test_tricky_strings_read_back_as_the_same_strings() -> None:
 @given(st.dictionaries(st.text(), documents, max_size=5))
 def test_any_json_shaped_document_round_trips(data: dict) -> None:
     assert yaml.safe_load(dump(data)) == data
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(st.text(), documents, max_size=5))
+def test_dump_into_writes_the_same_text_as_dump(data: dict) -> None:
+    handle = io.StringIO()
+    yaml_out.dump_into(handle, data)
+    assert handle.getvalue() == dump(data)
+
+
+def test_dump_into_writes_large_lists_in_pieces_with_nothing_lost(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(yaml_out, "_CHUNK", 10)
+    data = {"clusters": [{"name": f"c{i}", "hosts": [{"port": i}, [i, i + 1]]} for i in range(50)], "empty": {}}
+    writes: list[str] = []
+
+    class Recorder(io.StringIO):
+        def write(self, text: str) -> int:
+            writes.append(text)
+            return super().write(text)
+
+    handle = Recorder()
+    yaml_out.dump_into(handle, data)
+    assert handle.getvalue() == dump(data)
+    assert len(writes) > 10  # spilled along the way, not once at the end
+    assert yaml.safe_load(handle.getvalue()) == data
