@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from meshctl.emit.ingress import nginx
 from meshctl.emit.ingress.reading import Reading
-from meshctl.emit.ingress.rules import REDIRECT_SUFFIX
+from meshctl.emit.ingress.rules import is_https_redirect
 from meshctl.emit.losses import Losses
 from meshctl.lower.ingress import (
     is_default_backend,
@@ -60,7 +60,7 @@ def _find_main(routes: list[Route], namespace: str, key: tuple[str, str]) -> tup
     order = sorted(range(len(routes)), key=lambda i: routes[i].namespace != namespace)
     for i in order:
         route = routes[i]
-        if (route.hosts[0] if route.hosts else "*") != host or route.name.endswith(REDIRECT_SUFFIX):
+        if (route.hosts[0] if route.hosts else "*") != host or is_https_redirect(route):
             continue
         for j, rule in enumerate(route.rules):
             if rule.matches and not rule.matches[0].headers and _path_key(rule.matches[0].path) == path:

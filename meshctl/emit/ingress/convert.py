@@ -43,6 +43,7 @@ from meshctl.emit.ingress.order import istio_shadowed, regex_behind_prefixes
 from meshctl.emit.ingress.reading import Reading, read_ingress
 from meshctl.emit.ingress.rules import (
     REDIRECT_SUFFIX,
+    is_https_redirect,
     numbered,
     path_rule,
     request_match,
@@ -73,6 +74,7 @@ from meshctl.model.origin import Origin
 from meshctl.model.traffic import Redirect
 
 GROUP = "gateway.networking.k8s.io"
+
 
 @dataclass
 class IngressView:
@@ -124,7 +126,7 @@ def _one_redirect_per_host(routes: list[Route]) -> list[Route]:
     seen: set[tuple[str, str, tuple[str, ...]]] = set()
     out = []
     for route in routes:
-        if route.name.endswith(REDIRECT_SUFFIX):
+        if is_https_redirect(route):
             key = (route.namespace, route.parents[0].name, route.hosts)
             if key in seen:
                 continue
@@ -234,7 +236,7 @@ def _attach(losses: Losses, reading: Reading, gateway: Gateway, route: Route, ho
                             "HTTPS, but this Gateway has no HTTPS listener for it; served over HTTP instead")
         redirect = False
     if settings.app_root:
-        rules.insert(0, _app_root(reading, rules[0].origin))
+        rules.insert(0, _app_root(reading))
     name = f"{reading.ingress.name}-{_slug(host)}" if host != "*" else reading.ingress.name
     serving = secure if redirect else [http, *secure]
     main = _route(route, name, host, gateway, serving, rules)
@@ -265,7 +267,7 @@ def _catch_all(rule: RouteRule) -> bool:
                                                       == "") for m in rule.matches)
 
 
-def _app_root(reading: Reading, origin: Origin) -> RouteRule:
+def _app_root(reading: Reading) -> RouteRule:
     where = reading.at(nginx.PREFIX + "app-root")
     match = request_match(StringMatch(MatchType.EXACT, "/"), where)
     root = Redirect(uri=reading.settings.app_root, authority=None, scheme=None, port=None, derive_port=False,

@@ -10,7 +10,7 @@ requests from are named).
 from __future__ import annotations
 
 from meshctl.emit.ingress.reading import Reading
-from meshctl.emit.ingress.rules import REDIRECT_SUFFIX, REGEX_CHARS
+from meshctl.emit.ingress.rules import REGEX_CHARS, is_https_redirect
 from meshctl.emit.losses import Losses
 from meshctl.lower.ingress import (
     is_default_backend,
@@ -73,7 +73,7 @@ def regex_behind_prefixes(losses: Losses, routes: list[Route]) -> None:
     catch-all, ``/``, a shorter stem) takes requests from."""
     stems: dict[tuple[str, str], set[str]] = {}
     for route in routes:
-        if route.name.endswith(REDIRECT_SUFFIX):
+        if is_https_redirect(route):
             continue
         for rule in route.rules:
             for match in rule.matches or (None,):

@@ -13,17 +13,13 @@ from dataclasses import dataclass
 
 from meshctl.emit.ingress import nginx
 from meshctl.emit.losses import Losses
-from meshctl.lower.ingress import (
-    ISTIO_CONTROLLER,
-    class_of,
-)
+from meshctl.lower.ingress import ISTIO_CONTROLLER, class_of
 from meshctl.model.mesh import MeshModel
-from meshctl.model.objects import (
-    Gateway,
-)
+from meshctl.model.objects import Gateway
 from meshctl.model.origin import Origin
 
 NGINX_CONTROLLER = "k8s.io/ingress-nginx"
+
 
 @dataclass(frozen=True)
 class Reading:

@@ -31,7 +31,7 @@ from meshctl.model.origin import Origin
 from meshctl.model.traffic import Redirect, Rewrite
 
 REDIRECT_CODES = (301, 302, 303, 307, 308)
-REDIRECT_SUFFIX = "-redirect"  # the route of a host's redirect to HTTPS
+REDIRECT_SUFFIX = "-redirect"  # the name of a host's route that redirects to HTTPS
 REGEX_CHARS = re.compile(r"[\\^$.|?*+()\[\]{}]")
 _NGINX_VARIABLE = re.compile(r"\$\{?(\w+)\}?")
 # ingress-nginx's documented rewrite pattern: /prefix(/|$)(.*) with /$2 (or /prefix/?(.*) with /$1)
@@ -208,3 +208,15 @@ def numbered(mesh: MeshModel, losses: Losses, route: Route) -> Route:
             backends.append(backend)
         rules.append(replace(rule, backends=tuple(backends)))
     return replace(route, rules=tuple(rules))
+
+
+def is_https_redirect(route: Route) -> bool:
+    """A host's route that only redirects to HTTPS (ingress-nginx's ssl-redirect), told by what
+    it does: one rule, no match, a redirect that changes the scheme and nothing else (a
+    permanent- or temporal-redirect always sets a path)."""
+    if len(route.rules) != 1:
+        return False
+    rule = route.rules[0]
+    redirect = rule.redirect
+    return (not rule.matches and redirect is not None and redirect.scheme == "https" and redirect.uri is None
+            and redirect.authority is None)

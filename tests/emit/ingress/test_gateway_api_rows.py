@@ -550,3 +550,18 @@ def test_from_istio_leaves_ingresses_alone() -> None:
         annotations="    nginx.ingress.kubernetes.io/limit-rps: \"5\"\n"), source="istio")
     assert sorted((r["kind"], r["metadata"]["name"]) for r in out.resources) == [("HTTPRoute", "api-retries")]
     assert [f.message for f in out.findings if f.resource is None or f.resource.kind == "Ingress"] == []
+
+
+def test_a_route_named_like_a_redirect_is_still_a_main_route() -> None:
+    """An Ingress named ``*-redirect`` without host gives a route of that name: what makes a
+    route the redirect to HTTPS is what it does, so its canary still finds it."""
+    anyhost = f"  - http:\n      paths:\n      - {{path: /api, pathType: Prefix, {cases.API}}}\n"
+    canary = f"  - http:\n      paths:\n      - {{path: /api, pathType: Prefix, {cases.CANARY}}}\n"
+    text = cases.PRELUDE + cases.ingress("api-redirect", anyhost) + cases.ingress("api-canary", canary, annotations=(
+        "    nginx.ingress.kubernetes.io/canary: \"true\"\n"
+        "    nginx.ingress.kubernetes.io/canary-weight: \"20\"\n"))
+    out = gateway_api_out(text)
+    assert names(out, "HTTPRoute") == ["api-redirect"]
+    assert spec(out, "HTTPRoute", "api-redirect")["rules"] == [
+        {"matches": [prefix("/api")], "backendRefs": [ref("api", 8080, 80), ref("canary", 8080, 20)]}]
+    assert len(losses(out)) == 1  # the class note, as for every nginx Gateway
