@@ -242,6 +242,16 @@ def is_default_backend(route: Route) -> bool:
     return route.source_kind == INGRESS and route.origin.path in DEFAULT_BACKEND_PATHS
 
 
+def backend_port(mesh: MeshModel, backend: Backend) -> int | None:
+    """The port number a Service backend sends to: ``service.port.number``, or the number of
+    the Service's port named ``service.port.name`` (None while that Service or port is not
+    among the inputs), as controllers resolve it."""
+    if backend.port is not None or backend.port_name is None:
+        return backend.port
+    services = mesh.services_for(backend.fqdn)
+    return next((p.port for s in services[:1] for p in s.ports if p.name == backend.port_name), None)
+
+
 def istio_gateway_selector(mesh: MeshModel) -> dict[str, str]:
     """The labels of the gateway Istio serves Ingresses on (``meshConfig.ingressSelector``)."""
     return {"istio": mesh.mesh_config.ingress_selector}

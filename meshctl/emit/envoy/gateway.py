@@ -62,7 +62,13 @@ from meshctl.emit.envoy.sidecar import http_filters, route_config
 from meshctl.emit.envoy.tls import sds_secret
 from meshctl.emit.envoy.values import DOWNSTREAM_TLS, HCM, TCP_PROXY, TLS_INSPECTOR, typed
 from meshctl.errors import UsageError
-from meshctl.lower.ingress import class_of, is_default_backend, istio_gateway_selector, istio_serves
+from meshctl.lower.ingress import (
+    backend_port,
+    class_of,
+    is_default_backend,
+    istio_gateway_selector,
+    istio_serves,
+)
 from meshctl.model import hosts
 from meshctl.model.hosts import gateway_reference
 from meshctl.model.mesh import MeshModel, selects
@@ -674,15 +680,12 @@ def _istio_rule(build: Build, route: Route, rule: RouteRule) -> RouteRule | None
         build.losses.dropped(backend.origin, f"Istio routes Ingress paths only to Services: the {backend.kind} "
                                              "backend is dropped with its path")
         return None
-    port = backend.port
+    port = backend_port(build.mesh, backend)
     if port is None and backend.port_name is not None:
-        services = build.mesh.services_for(backend.fqdn)
-        port = next((p.port for s in services[:1] for p in s.ports if p.name == backend.port_name), None)
-        if port is None:
-            build.losses.dropped(backend.origin, f"Istio resolves port name {backend.port_name!r} against the "
-                                                 f"Service {backend.fqdn}, which has no such port among the "
-                                                 "inputs: the path is dropped")
-            return None
+        build.losses.dropped(backend.origin, f"Istio resolves port name {backend.port_name!r} against the "
+                                             f"Service {backend.fqdn}, which has no such port among the "
+                                             "inputs: the path is dropped")
+        return None
     match = rule.matches[0] if rule.matches else None
     uri = _istio_uri(match)
     matches = (replace(match, path=uri),) if match is not None and uri is not None else ()

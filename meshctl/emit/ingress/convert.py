@@ -214,10 +214,10 @@ def _routes(losses: Losses, reading: Reading, gateway: Gateway, lowered: list[Ro
             continue
         converted = [path_rule(losses, reading, rule) for rule in route.rules]
         if default is not None and not any(_catch_all(r) for r in converted):
-            converted.append(rule_with(default.rules[0], (), default_backends))
+            converted.append(rule_with(default.rules[0], default_backends))
         out.extend(_attach(losses, reading, gateway, route, host, converted))
     if default is not None and "*" not in served:
-        rule = rule_with(default.rules[0], (), default_backends)
+        rule = rule_with(default.rules[0], default_backends)
         out.extend(_attach(losses, reading, gateway, default, "*", [rule]))
     return out
 
@@ -247,7 +247,7 @@ def _attach(losses: Losses, reading: Reading, gateway: Gateway, route: Route, ho
         where = route.origin
     to_https = Redirect(uri=None, authority=None, scheme="https", port=None, derive_port=False,
                         code=nginx.REDIRECT_CODE, origin=where)
-    rule = rule_with(rules[0], (), (), redirect=to_https, origin=where)
+    rule = rule_with(rules[0], (), redirect=to_https, origin=where)
     return [main, _route(route, f"{name}{REDIRECT_SUFFIX}", host, gateway, [http], [rule])]
 
 

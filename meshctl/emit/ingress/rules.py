@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from meshctl.emit.ingress import nginx
 from meshctl.emit.ingress.reading import Reading, controller_name
 from meshctl.emit.losses import Losses
+from meshctl.lower.ingress import backend_port
 from meshctl.model.mesh import MeshModel
 from meshctl.model.objects import (
     Backend,
@@ -181,10 +182,10 @@ def rule_with_match(match: RequestMatch | None, backends: tuple[Backend, ...], r
     )
 
 
-def rule_with(template: RouteRule, matches: tuple[RequestMatch, ...], backends: tuple[Backend, ...],
-               redirect: Redirect | None = None, origin: Origin | None = None) -> RouteRule:
+def rule_with(template: RouteRule, backends: tuple[Backend, ...], redirect: Redirect | None = None,
+              origin: Origin | None = None) -> RouteRule:
     """A rule without path conditions (a default backend or a redirect)."""
-    return replace(template, matches=matches, backends=backends, redirect=redirect, rewrite=None, timeout=None,
+    return replace(template, matches=(), backends=backends, redirect=redirect, rewrite=None, timeout=None,
                    origin=origin or template.origin)
 
 
@@ -196,16 +197,13 @@ def numbered(mesh: MeshModel, losses: Losses, route: Route) -> Route:
     for rule in route.rules:
         backends = []
         for backend in rule.backends:
-            if backend.port is None and backend.port_name is not None:
-                service = mesh.service(backend.host, route.namespace)
-                port = next((p.port for p in service.ports if p.name == backend.port_name), None) if service else None
-                if port is None:
-                    losses.dropped(backend.origin, f"port {backend.port_name!r} is a name, a route names ports by "
-                                   f"number, and Service {backend.host} with a port of that name is not among the "
-                                   "inputs; the backend is not translated")
-                    continue
-                backend = replace(backend, port=port)
-            backends.append(backend)
+            port = backend_port(mesh, backend)
+            if port is None and backend.port_name is not None:
+                losses.dropped(backend.origin, f"port {backend.port_name!r} is a name, a route names ports by "
+                               f"number, and Service {backend.host} with a port of that name is not among the "
+                               "inputs; the backend is not translated")
+                continue
+            backends.append(replace(backend, port=port))
         rules.append(replace(rule, backends=tuple(backends)))
     return replace(route, rules=tuple(rules))
 
