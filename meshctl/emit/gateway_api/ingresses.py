@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from meshctl.emit.gateway_api.context import API, TARGET, Build, named
+from meshctl.emit.gateway_api.context import API, TARGET, Build, named, source_of
 from meshctl.emit.ingress.convert import convert
 from meshctl.emit.manifests import Json
 from meshctl.emit.sources import family_of, wanted
@@ -50,18 +50,13 @@ def translate_ingresses(build: Build) -> None:
     for gateway in view.gateways:
         origins = view.sources[(gateway.namespace, gateway.name)]
         build.counts["Ingress"] += len(origins)
-        _gateway(build, gateway, [_source(o) for o in origins])
+        _gateway(build, gateway, [source_of(o) for o in origins])
     for route in view.routes:
         _routes(build, route)
 
 
 def _selected(build: Build, origin: Origin) -> bool:
     return family_of(origin) == "ingress" and named(origin) and wanted(origin, build.options.source, TARGET)
-
-
-def _source(origin: Origin) -> str:
-    doc = origin.doc
-    return f"{doc.kind}/{doc.namespace or 'default'}/{doc.name}"
 
 
 # -- Gateways -------------------------------------------------------------------------------
@@ -98,7 +93,7 @@ def _routes(build: Build, route: Route) -> None:
             spec["hostnames"] = list(route.hosts)
         spec["rules"] = rules[part:part + MAX_RULES]
         build.emit(API, "HTTPRoute", build.unique("HTTPRoute", route.namespace, name), route.namespace, spec,
-                   [_source(route.origin)])
+                   [source_of(route.origin)])
 
 
 def _parent(name: str, section: str | None) -> Json:

@@ -22,6 +22,7 @@ from meshctl.lower.ingress import (
     routes_of,
 )
 from meshctl.model.objects import (
+    Backend,
     MatchType,
     Route,
     RouteRule,
@@ -74,25 +75,25 @@ def _with_canary(route: Route, position: int, reading: Reading, canary_rule: Rou
     main = route.rules[position]
     target = tuple(replace(b, weight=None) for b in canary_rule.backends)
     match = main.matches[0]
-    where = reading.ingress.origin.at("metadata", "annotations")
     added: list[RouteRule] = []
-    if canary.header:
-        name = canary.header
-        if canary.header_value or canary.header_pattern:
-            kind = MatchType.EXACT if canary.header_value else MatchType.REGEX
-            # ingress-nginx searches the header for the pattern (ngx.re.match); routes match the whole value
-            value = canary.header_value or f".*(?:{canary.header_pattern}).*"
-            added.append(replace(main, matches=(replace(match, headers=((name, StringMatch(kind, value)),)),),
-                                 backends=target, origin=where.at(nginx.PREFIX + "canary-by-header")))
-        else:
-            for value, backends in (("always", target), ("never", main.backends)):
-                added.append(replace(main, matches=(replace(match, headers=((name, StringMatch(MatchType.EXACT,
-                                     value)),)),), backends=backends, origin=where.at(nginx.PREFIX + "canary-by-header")))
+
+    def when(header: str, condition: StringMatch, backends: tuple[Backend, ...], annotation: str) -> None:
+        """The main rule's path with one header condition, sent to ``backends``."""
+        added.append(replace(main, matches=(replace(match, headers=((header, condition),)),), backends=backends,
+                             origin=reading.at(nginx.PREFIX + annotation)))
+
+    if canary.header and (canary.header_value or canary.header_pattern):
+        # ingress-nginx searches the header for the pattern (ngx.re.match); routes match the whole value
+        condition = (StringMatch(MatchType.EXACT, canary.header_value) if canary.header_value
+                     else StringMatch(MatchType.REGEX, f".*(?:{canary.header_pattern}).*"))
+        when(canary.header, condition, target, "canary-by-header")
+    elif canary.header:
+        for value, backends in (("always", target), ("never", main.backends)):
+            when(canary.header, StringMatch(MatchType.EXACT, value), backends, "canary-by-header")
     if canary.cookie:
         for value, backends in (("always", target), ("never", main.backends)):
             cookie = StringMatch(MatchType.REGEX, f"(.*; *)?{re.escape(canary.cookie)}={value}(;.*)?")
-            added.append(replace(main, matches=(replace(match, headers=(("cookie", cookie),)),), backends=backends,
-                                 origin=where.at(nginx.PREFIX + "canary-by-cookie")))
+            when("cookie", cookie, backends, "canary-by-cookie")
     weighted = main
     if canary.weight > 0:
         share = min(canary.weight, canary.total)
