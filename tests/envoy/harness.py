@@ -533,6 +533,7 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.server.owner
         body = self._read_body()
         record, reply = owner._arrive(self, body)
+        answered = False
         try:
             owner._wait(reply)
             payload = {
@@ -552,11 +553,16 @@ class _Handler(BaseHTTPRequestHandler):
             if not no_body:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
+            # No longer in flight before the first byte leaves: a client holding the reply
+            # must never still see its request counted as active.
+            owner._depart()
+            answered = True
             self.end_headers()
             if not no_body and self.command != "HEAD":
                 self.wfile.write(data)
         finally:
-            owner._depart()
+            if not answered:
+                owner._depart()
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
 
