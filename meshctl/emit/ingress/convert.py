@@ -97,6 +97,7 @@ def convert(mesh: MeshModel, losses: Losses, wanted: Callable[[Origin], bool]) -
         groups.setdefault((reading.ingress.namespace, class_of(mesh, reading.ingress).name), []).append(reading)
     taken = {(g.namespace, g.name) for g in mesh.gateways if g.source_kind != "Ingress"}  # not the Ingresses
     shadowed = istio_shadowed(losses, mains, index)
+    regex_hosts = _regex_hosts(mesh, mains, index)
     for (namespace, class_name), members in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
         name = _unique(class_name or "ingress", namespace, taken)
         gateway = _gateway(mesh, losses, name, namespace, class_name, members)
@@ -104,11 +105,27 @@ def convert(mesh: MeshModel, losses: Losses, wanted: Callable[[Origin], bool]) -
         view.sources[(namespace, name)] = [m.ingress.origin for m in members]
         for reading in members:
             lowered = _without(routes_of(index, reading.ingress), shadowed)
-            view.routes.extend(_routes(losses, reading, gateway, lowered))
+            regex_by = {host: by for (cls, host), by in regex_hosts.items() if cls == class_name}
+            view.routes.extend(_routes(losses, reading, gateway, lowered, regex_by))
     view.routes = _one_redirect_per_host(apply_canaries(losses, view.routes, canaries, index))
     view.routes = [numbered(mesh, losses, route) for route in view.routes]
     regex_behind_prefixes(losses, view.routes)
     return view
+
+
+def _regex_hosts(mesh: MeshModel, mains: list[Reading],
+                 index: dict[int, list[Route]]) -> dict[tuple[str | None, str], Reading]:
+    """The hosts (by class) whose every path ingress-nginx reads as a case-insensitive regular
+    expression, each with the first Ingress that asks for it by use-regex or rewrite-target:
+    the location modifier is one per host, whichever Ingress a path comes from."""
+    out: dict[tuple[str | None, str], Reading] = {}
+    for reading in mains:
+        if reading.controller == "nginx" and reading.settings.use_regex:
+            class_name = class_of(mesh, reading.ingress).name
+            for route in routes_of(index, reading.ingress):
+                if not is_default_backend(route):
+                    out.setdefault((class_name, route.hosts[0] if route.hosts else "*"), reading)
+    return out
 
 
 def _without(routes: list[Route], shadowed: set[Origin]) -> list[Route]:
@@ -196,7 +213,8 @@ def _covering(gateway: Gateway, host: str) -> list[Listener]:
     return out
 
 
-def _routes(losses: Losses, reading: Reading, gateway: Gateway, lowered: list[Route]) -> list[Route]:
+def _routes(losses: Losses, reading: Reading, gateway: Gateway, lowered: list[Route],
+            regex_by: dict[str, Reading]) -> list[Route]:
     rules = [r for r in lowered if not is_default_backend(r)]
     default = next((r for r in lowered if is_default_backend(r)), None)
     if default is not None and reading.controller == "istio":
@@ -212,7 +230,7 @@ def _routes(losses: Losses, reading: Reading, gateway: Gateway, lowered: list[Ro
         if not route.rules:
             losses.dropped(route.origin, "a rule without http paths sends nothing anywhere; not translated")
             continue
-        converted = [path_rule(losses, reading, rule) for rule in route.rules]
+        converted = [path_rule(losses, reading, rule, regex_by.get(host)) for rule in route.rules]
         if default is not None and not any(_catch_all(r) for r in converted):
             converted.append(rule_with(default.rules[0], default_backends))
         out.extend(_attach(losses, reading, gateway, route, host, converted))

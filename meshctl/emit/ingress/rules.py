@@ -39,9 +39,11 @@ _NGINX_VARIABLE = re.compile(r"\$\{?(\w+)\}?")
 _PREFIX_REWRITE = re.compile(r"^(?P<stem>/[^\\^$.|?*+()\[\]{}]*?)(?P<sep>\(/\|\$\)|/\?)\(\.\*\)$")
 
 
-def path_rule(losses: Losses, reading: Reading, rule: RouteRule) -> RouteRule:
+def path_rule(losses: Losses, reading: Reading, rule: RouteRule, regex_by: Reading | None = None) -> RouteRule:
+    """``regex_by``: the Ingress whose use-regex (or rewrite-target) makes ingress-nginx read
+    every path of this rule's host as a case-insensitive regular expression, if one does."""
     lowered = rule.matches[0]
-    path = _path(losses, reading, lowered)
+    path = _path(losses, reading, lowered, regex_by)
     backends = service_backends(losses, rule)
     settings = reading.settings
     redirect = _redirect(losses, reading) if settings.redirect else None
@@ -57,12 +59,24 @@ def path_rule(losses: Losses, reading: Reading, rule: RouteRule) -> RouteRule:
     return rule_with_match(match, () if redirect else backends, redirect, rewrite, timeout, rule.origin)
 
 
-def _path(losses: Losses, reading: Reading, match: RequestMatch) -> StringMatch | None:
+def _path(losses: Losses, reading: Reading, match: RequestMatch, regex_by: Reading | None) -> StringMatch | None:
     path, kind = match.path, match.path_type
-    if path is None or kind in ("Exact", "Prefix") and not (reading.settings.use_regex and is_regex(path.value)):
+    if path is None:
         return path
     value = path.value
     where = match.origin.at("path")
+    regex_by = regex_by if reading.controller == "nginx" else None
+    regex = regex_by is not None
+    if regex and is_regex(value):
+        return StringMatch(MatchType.REGEX, f"(?i){value}.*")
+    if kind in ("Exact", "Prefix"):
+        beyond = _variants(value, exact=kind == "Exact")
+        if regex_by is not None and beyond:
+            losses.approximated(where, f"{_regex_cause(regex_by)} makes ingress-nginx match every path of this host "
+                                f"as a case-insensitive regular expression: {kind} {value!r} is read as "
+                                f"'^{value}', which also takes {beyond}; "
+                                f"{'PathExact' if kind == 'Exact' else 'PathPrefix'} does not")
+        return path
     if reading.controller == "istio":
         if value.endswith(("/*", ".*")):
             stem = value[:-1] if value.endswith("/*") else value[:-2]
@@ -71,12 +85,27 @@ def _path(losses: Losses, reading: Reading, match: RequestMatch) -> StringMatch 
                                 "trailing /)")
             return StringMatch(MatchType.PREFIX, stem)
         return StringMatch(MatchType.EXACT, value)
-    if reading.controller == "nginx" and reading.settings.use_regex and is_regex(value):
-        return StringMatch(MatchType.REGEX, f"(?i){value}.*")
-    losses.approximated(where, f"{kind or 'ImplementationSpecific'} path {value!r}: {controller_name(reading)} "
-                        "reads it as a string prefix "
-                        f"(it also takes {value.rstrip('/')}x...); PathPrefix matches whole segments")
+    beyond = _variants(value, folded=regex)
+    if beyond:
+        how = "a case-insensitive string prefix" if regex else "a string prefix"
+        losses.approximated(where, f"{kind or 'ImplementationSpecific'} path {value!r}: {controller_name(reading)} "
+                            f"reads it as {how} (it also takes {beyond}); PathPrefix matches whole segments"
+                            + (", case-sensitively" if regex else ""))
     return StringMatch(MatchType.PREFIX, value)
+
+
+def _regex_cause(reading: Reading) -> str:
+    annotation = "use-regex" if nginx.PREFIX + "use-regex" in reading.ingress.annotations else "rewrite-target"
+    return f"{annotation} on Ingress {reading.ingress.namespace}/{reading.ingress.name}"
+
+
+def _variants(value: str, *, folded: bool = True, exact: bool = False) -> str:
+    """What the string prefix ``value`` (``folded``: case-insensitive) takes that a
+    case-sensitive, segment-wise match (``exact``: an exact one) does not, by example."""
+    found = [value.upper()] if folded and value.upper() != value else []
+    if exact or not value.endswith("/"):
+        found.append(f"{value}x...")
+    return " and ".join(found)
 
 
 def is_regex(value: str) -> bool:

@@ -80,6 +80,20 @@ REGEX = PRELUDE + ingress("regex", host(
     f"{{path: /plain, pathType: ImplementationSpecific, {WEB}}}",
 ), annotations='    nginx.ingress.kubernetes.io/use-regex: "true"\n')
 
+# use-regex on one Ingress makes ingress-nginx read every path of that host as a
+# case-insensitive regular expression, whichever Ingress the path is on; other hosts keep theirs
+REGEX_HOST_WIDE = PRELUDE + ingress("plain", host(
+    "shop.example.com",
+    f"{{path: /exact, pathType: Exact, {API}}}",
+    f"{{path: /cart/, pathType: Prefix, {API}}}",
+    f"{{path: '/v1.0', pathType: Prefix, {API}}}",
+    f"{{path: /impl, pathType: ImplementationSpecific, {WEB}}}",
+) + host(
+    "other.example.com", f"{{path: /api, pathType: Prefix, {API}}}",
+)) + ingress("regex", host(
+    "shop.example.com", f"{{path: '/v[0-9]+/items', pathType: ImplementationSpecific, {API}}}",
+), annotations='    nginx.ingress.kubernetes.io/use-regex: "true"\n')
+
 REGEX_BEHIND_CATCH_ALL = PRELUDE + ingress("front", host(
     "shop.example.com", f"{{path: /, pathType: Prefix, {WEB}}}",
 )) + ingress("regex", host(

@@ -96,6 +96,28 @@ def test_use_regex_paths_are_case_insensitive_regular_expression_prefixes() -> N
     loss(out, "MSH401", at(text, "/plain, pathType"), "string prefix")
 
 
+def test_use_regex_makes_every_path_of_the_host_a_regular_expression() -> None:
+    text = cases.REGEX_HOST_WIDE
+    out = gateway_api_out(text)
+    assert spec(out, "HTTPRoute", "plain-shop-example-com")["rules"] == [
+        {"matches": [{"path": {"type": "Exact", "value": "/exact"}}], "backendRefs": [ref("api", 8080)]},
+        {"matches": [prefix("/cart/")], "backendRefs": [ref("api", 8080)]},
+        {"matches": [{"path": {"type": "RegularExpression", "value": "(?i)/v1.0.*"}}], "backendRefs": [ref("api", 8080)]},
+        {"matches": [prefix("/impl")], "backendRefs": [ref("web", 80)]},
+    ]
+    assert spec(out, "HTTPRoute", "plain-other-example-com")["rules"] == [
+        {"matches": [prefix("/api")], "backendRefs": [ref("api", 8080)]}]
+    cause = "use-regex on Ingress shop/regex makes ingress-nginx match every path of this host"
+    loss(out, "MSH401", at(text, "/exact, pathType"), cause, "Exact '/exact' is read as '^/exact'",
+         "also takes /EXACT and /exactx...", "PathExact does not")
+    loss(out, "MSH401", at(text, "/cart/, pathType"), cause, "also takes /CART/;", "PathPrefix does not")
+    loss(out, "MSH401", at(text, "'/v1.0'"), "case-insensitive PCRE prefix")
+    loss(out, "MSH401", at(text, "/impl, pathType"), "case-insensitive string prefix", "/IMPL and /implx...",
+         "case-sensitively")
+    # the other host keeps Prefix's meaning
+    assert not [f for f in out.findings if f.location and f.location.short() == at(text, "/api, pathType")]
+
+
 def test_a_regular_expression_behind_a_catch_all_of_its_host_is_reported() -> None:
     text = cases.REGEX_BEHIND_CATCH_ALL
     out = gateway_api_out(text)
@@ -104,6 +126,8 @@ def test_a_regular_expression_behind_a_catch_all_of_its_host_is_reported() -> No
     for path in ("'/api/v[0-9]+'", "'/static/.+[.]css'"):
         loss(out, "MSH401", at(text, path), "PathPrefix '/' of this host comes first",
              "ingress-nginx tried the longer expression first")
+    # use-regex makes Prefix / the expression '^/', which takes what PathPrefix / takes: no note
+    assert not [f for f in out.findings if f.location and f.location.short() == at(text, "/, pathType")]
 
 
 def test_another_controllers_implementation_specific_path_and_annotations() -> None:
@@ -274,7 +298,10 @@ def test_rewrite_target_without_captures_replaces_the_whole_path() -> None:
         "filters": [{"type": "URLRewrite", "urlRewrite": {"path": {"type": "ReplaceFullPath", "replaceFullPath": "/new"}}}],
         "backendRefs": [ref("api", 8080)],
     }]
-    assert len(losses(out)) == 1
+    # rewrite-target makes the host's paths regular expressions, as use-regex does
+    loss(out, "MSH401", at(cases.REWRITE_FULL, "/old, pathType"), "rewrite-target on Ingress shop/rewrite",
+         "'^/old', which also takes /OLD and /oldx...")
+    assert len(losses(out)) == 2  # and the class
 
 
 def test_the_documented_prefix_rewrite_is_a_prefix_replacement() -> None:

@@ -107,6 +107,16 @@ def test_use_regex_paths_are_case_insensitive_regular_expression_prefixes() -> N
     loss(out, "MSH401", at(text, "/plain, pathType"), "string prefix")
 
 
+def test_use_regex_of_one_ingress_reaches_every_path_of_its_host() -> None:
+    text = cases.REGEX_HOST_WIDE
+    out = istio_out(text)
+    entries = vs(out, "nginx-shop-example-com")
+    assert first(entries, "/V1.0/x") == [to("api", 8080)]  # Prefix '/v1.0' read as the regex nginx reads
+    assert first(entries, "/V2/items") == [to("api", 8080)]
+    loss(out, "MSH401", at(text, "/exact, pathType"), "use-regex on Ingress shop/regex", "PathExact does not")
+    loss(out, "MSH401", at(text, "/impl, pathType"), "case-insensitive string prefix")
+
+
 def test_a_regular_expression_behind_a_catch_all_of_its_host_is_reported() -> None:
     text = cases.REGEX_BEHIND_CATCH_ALL
     out = istio_out(text)
