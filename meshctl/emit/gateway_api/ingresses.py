@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 
 from meshctl.emit.gateway_api.context import API, TARGET, Build, named, source_of
+from meshctl.emit.ingress.canary import contributors
 from meshctl.emit.ingress.convert import convert
 from meshctl.emit.manifests import Json
 from meshctl.emit.sources import family_of, wanted
@@ -93,7 +94,7 @@ def _routes(build: Build, route: Route) -> None:
             spec["hostnames"] = list(route.hosts)
         spec["rules"] = rules[part:part + MAX_RULES]
         build.emit(API, "HTTPRoute", build.unique("HTTPRoute", route.namespace, name), route.namespace, spec,
-                   [source_of(route.origin)])
+                   [source_of(o) for o in contributors(route)])
 
 
 def _parent(name: str, section: str | None) -> Json:

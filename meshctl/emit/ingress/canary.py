@@ -28,6 +28,7 @@ from meshctl.model.objects import (
     RouteRule,
     StringMatch,
 )
+from meshctl.model.origin import Origin
 
 
 def apply_canaries(losses: Losses, routes: list[Route], canaries: list[Reading],
@@ -50,6 +51,14 @@ def apply_canaries(losses: Losses, routes: list[Route], canaries: list[Reading],
                 at, position = hit
                 routes[at] = _with_canary(routes[at], position, reading, rule)
     return routes
+
+
+def contributors(route: Route) -> list[Origin]:
+    """The Ingresses a converted route is made of, in order: its own, then the canaries
+    merged into its rules (as the origins of their documents)."""
+    origins = [route.origin, *(o for rule in route.rules for o in (rule.origin, *(b.origin for b in rule.backends)))]
+    docs = {id(o.doc): o.doc for o in origins if o.doc.kind == "Ingress"}  # documents: equal by identity
+    return [Origin(doc) for doc in docs.values()]
 
 
 def _path_key(path: StringMatch | None) -> str:

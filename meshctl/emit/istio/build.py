@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from meshctl.emit.ingress.canary import contributors
 from meshctl.emit.losses import Losses
 from meshctl.emit.manifests import Json, resource
 from meshctl.emit.mesh_options import MeshOptions
@@ -61,6 +62,13 @@ def route_source(route: Route) -> str:
         return source_of(doc.kind, route.namespace, doc.name)
     kind = "HTTPRoute" if route.source_kind == LINKERD_ROUTE else route.source_kind
     return source_of(kind, route.namespace, route.name)
+
+
+def route_sources(route: Route) -> list[str]:
+    """The input documents of a route: for one made of Ingresses, each Ingress merged into it."""
+    if route.origin.doc.kind != "Ingress":
+        return [route_source(route)]
+    return [source_of("Ingress", o.doc.namespace or route.namespace, o.doc.name) for o in contributors(route)]
 
 
 def annotation_origin(origin: Origin, key: str) -> Origin:

@@ -25,7 +25,7 @@ import json
 from collections import defaultdict
 
 from meshctl.emit.istio.annotations import NONE, Annotated, Resilience, resilience
-from meshctl.emit.istio.build import NETWORKING, Build, route_source, source_of
+from meshctl.emit.istio.build import NETWORKING, Build, route_source, route_sources, source_of
 from meshctl.emit.istio.destinations import host_destination
 from meshctl.emit.istio.entries import (
     RuleContext,
@@ -266,7 +266,7 @@ def _gateway_routes(build: Build, items: list[tuple[Route, Attachment]], order: 
         label = first.name if len(contributors) == 1 else f"{gateway.name}-{names[0].replace('*', 'wildcard')}"
         spec = {"hosts": names, "gateways": [reference], "http": http}
         build.emit(NETWORKING, "VirtualService", build.unique("VirtualService", first.namespace, label),
-                   first.namespace, spec, [route_source(r) for r in sorted(contributors, key=lambda r: order[id(r)])])
+                   first.namespace, spec, [s for r in sorted(contributors, key=lambda r: order[id(r)]) for s in route_sources(r)])
     for key in sorted(streams, key=lambda k: order[k]):
         _stream_route(build, routes[key], streams[key], reference)
 
@@ -314,4 +314,4 @@ def _stream_route(build: Build, route: Route, attached: list[Attachment], refere
         spec["tcp"] = [{"match": [{"port": a.listener.port} for a in terminated],
                         "route": stream_routes(build, ctx, rule)} for rule in route.rules]
     build.emit(NETWORKING, "VirtualService", build.unique("VirtualService", route.namespace, route.name),
-               route.namespace, spec, [route_source(route)])
+               route.namespace, spec, route_sources(route))

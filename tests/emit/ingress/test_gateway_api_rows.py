@@ -383,6 +383,15 @@ def test_canary_weight_splits_the_main_rule() -> None:
     assert spec(out, "HTTPRoute", "main-shop-example-com")["rules"] == [
         {"matches": [prefix("/api")], "backendRefs": [ref("api", 8080, 80), ref("canary", 8080, 20)]}, MAIN_WEB]
     assert len(losses(out)) == 1
+    # the route says both Ingresses it is made of
+    route = find(out, "HTTPRoute", "main-shop-example-com")
+    assert route["metadata"]["annotations"]["meshctl.io/translated-from"] == "Ingress/shop/main,Ingress/shop/weighted"
+
+
+def test_a_canary_by_header_is_named_among_the_sources_too() -> None:
+    route = find(gateway_api_out(cases.CANARY_HEADER), "HTTPRoute", "main-shop-example-com")
+    sources = route["metadata"]["annotations"]["meshctl.io/translated-from"].split(",")
+    assert sources[0] == "Ingress/shop/main" and len(sources) == 2
 
 
 def test_canary_weight_total() -> None:

@@ -325,6 +325,8 @@ def test_canary_weight_splits_the_main_rule() -> None:
     assert names(out, "VirtualService") == ["main-shop-example-com"]
     assert vs(out, "main-shop-example-com") == [
         {"match": segments("/api"), "route": [to("api", 8080, 80), to("canary", 8080, 20)]}, WEB_ENTRY]
+    service = find(out, "VirtualService", "main-shop-example-com")
+    assert service["metadata"]["annotations"]["meshctl.io/translated-from"] == "Ingress/shop/main,Ingress/shop/weighted"
 
 
 def test_canary_weight_total_is_rescaled_to_shares_of_100() -> None:
