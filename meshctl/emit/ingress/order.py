@@ -39,18 +39,26 @@ def istio_shadowed(losses: Losses, readings: list[Reading], index: dict[int, lis
                     (rule, f"Ingress/{route.namespace}/{reading.ingress.name}") for rule in route.rules)
     out: set[Origin] = set()
     for host, rules in by_host.items():
+        longest: dict[str, tuple[int, str, str]] = {}  # prefix stem -> its longest written path, and where
+        for other, source in rules:
+            o_written, o_prefix, o_stem = _istio_path(other)
+            if o_prefix and len(o_written) > longest.get(o_stem, (-1, "", ""))[0]:
+                longest[o_stem] = (len(o_written), o_written, source)
         for rule, _ in rules:
             written, _, stem = _istio_path(rule)
-            for other, source in rules:
-                o_written, o_prefix, o_stem = _istio_path(other)
-                if o_prefix and len(o_written) > len(written) and (
-                        stem == o_stem or stem.startswith(o_stem + "/") or not o_stem):
-                    losses.dropped(rule.origin, f"Istio orders the paths of host {host} by written length: "
-                                   f"{o_written!r} of {source} comes first and takes every request of this path; "
-                                   "not translated, to keep that")
-                    out.add(rule.origin)
-                    break
+            covering = [longest[a] for a in _ancestors(stem) if a in longest]
+            taker = max(covering, default=None, key=lambda c: c[0])
+            if taker is not None and taker[0] > len(written):
+                losses.dropped(rule.origin, f"Istio orders the paths of host {host} by written length: "
+                               f"{taker[1]!r} of {taker[2]} comes first and takes every request of this path; "
+                               "not translated, to keep that")
+                out.add(rule.origin)
     return out
+
+
+def _ancestors(stem: str) -> list[str]:
+    """The prefix stems that cover ``stem``: ``""``, each of its leading segments, itself."""
+    return ["", *(stem[:i] for i, c in enumerate(stem) if c == "/" and i > 0), stem]
 
 
 def _istio_path(rule: RouteRule) -> tuple[str, bool, str]:
