@@ -22,6 +22,7 @@ from meshctl import __version__
 from meshctl.diagnostics import Finding
 from meshctl.errors import UsageError
 from meshctl.outputs import write_atomic, write_atomic_with
+from meshctl.report import json_text
 
 TARGET_RE = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\.[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 MESH_TARGETS = {  # --to -> the back-end package (each has translate(mesh, MeshOptions) -> Manifests)
@@ -57,7 +58,7 @@ class Target:
             return self._write_manifests(out, docs, inputs)
         if self.output_format == "xds":
             for path in self.files:
-                write_atomic(path, json.dumps(out.xds[path.stem], indent=2) + "\n")
+                write_atomic(path, json_text.dumps(out.xds[path.stem]) + "\n")
             return str(out.proxy)
         from meshctl.emit.yaml_out import dump_into
 

@@ -22,11 +22,11 @@ away; new fields may appear without it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from meshctl.render import PlacedFinding, RenderOptions, scene
+from meshctl.report import json_text
 
 if TYPE_CHECKING:
     from meshctl.graph import ServiceGraph
@@ -62,4 +62,4 @@ def document(graph: ServiceGraph, findings: Sequence[PlacedFinding], options: Re
 
 
 def render(graph: ServiceGraph, findings: Sequence[PlacedFinding], options: RenderOptions) -> str:
-    return json.dumps(document(graph, findings, options), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    return json_text.dumps(document(graph, findings, options), ensure_ascii=False) + "\n"

@@ -12,10 +12,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from meshctl.diagnostics import Finding, Location, Severity
+from meshctl.report import json_text
 from meshctl.report.base import ReportContext
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ class JsonReporter:
             "findings": [finding_dict(f) for f in result.findings],
             "summary": summary_dict(result),
         }
-        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        return json_text.dumps(document, ensure_ascii=False) + "\n"
 
 
 REPORTER = JsonReporter()

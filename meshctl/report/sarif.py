@@ -25,13 +25,13 @@ field path, never the line, so an alert survives lines inserted above it.
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from meshctl.load.discover import STDIN_DISPLAY
 from meshctl.diagnostics import Finding, Location, Related, ResourceRef, Severity
+from meshctl.load.discover import STDIN_DISPLAY
+from meshctl.report import json_text
 from meshctl.report.base import ReportContext
 from meshctl.rules.base import Rule
 from meshctl.rules.registry import by_code
@@ -69,7 +69,7 @@ class SarifReporter:
             "results": results,
         }
         document = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
-        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        return json_text.dumps(document, ensure_ascii=False) + "\n"
 
 
 def _rule(code: str, example: Finding) -> dict[str, Any]:
