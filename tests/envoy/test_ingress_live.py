@@ -2,8 +2,8 @@
 
 tests/envoy/meshes/ingress-nginx.yaml holds Ingresses of class nginx: a main Ingress and its
 canary (canary-weight 20, canary-by-header x-canary), a rewrite-target ``/$2`` on
-``/api(/|$)(.*)``, an app-root, a permanent redirect, and a TLS host that ingress-nginx
-redirects to HTTPS by default. ``translate --to istio`` makes one Istio Gateway ``nginx`` and
+``/api(/|$)(.*)``, an app-root, a permanent redirect, enable-cors on one host, and a TLS
+host that ingress-nginx redirects to HTTPS by default. ``translate --to istio`` makes one Istio Gateway ``nginx`` and
 VirtualServices; they are lowered again with the Services and Pods and compiled
 ``--to envoy --proxy gateway nginx.shop``. The bootstrap is made loopback-safe, the pod
 endpoints are moved to test backends on the pods' 127.0.0.x addresses, and requests carry
@@ -146,6 +146,28 @@ def test_the_permanent_redirect_answers_301_with_its_location(served: Served) ->
     response = served.get("old.example.com", "/anything")
     assert response.status == 301
     assert response.headers["location"] == "https://new.example.com/landing"
+
+
+def test_cors_preflights_are_answered_for_the_allowed_origin_only(served: Served) -> None:
+    """enable-cors: a preflight from the allowed origin is answered by the proxy with the
+    annotations' values (never reaching the backend), the response to the real request
+    carries the origin and the exposed headers; another origin gets no CORS headers."""
+    api = served.backends["api-v1"]
+    before = api.count
+    preflight = {"origin": "https://app.example.com", "access-control-request-method": "POST"}
+    answer = served.get("cors.example.com", "/orders", method="OPTIONS", headers=preflight)
+    assert answer.status in (200, 204) and api.count == before
+    assert answer.headers["access-control-allow-origin"] == "https://app.example.com"
+    assert answer.headers["access-control-allow-methods"] == "GET,POST"
+    assert answer.headers["access-control-allow-credentials"] == "true"  # ingress-nginx's default
+    assert answer.headers["access-control-max-age"] == "600"
+    real = served.get("cors.example.com", "/orders", headers={"origin": "https://app.example.com"})
+    assert (real.status, real.backend) == (200, "api-v1")
+    assert real.headers["access-control-allow-origin"] == "https://app.example.com"
+    assert real.headers["access-control-expose-headers"] == "X-Trace"
+    stranger = served.get("cors.example.com", "/orders", headers={"origin": "https://evil.example.net"})
+    assert (stranger.status, stranger.backend) == (200, "api-v1")
+    assert "access-control-allow-origin" not in stranger.headers
 
 
 def test_a_host_no_ingress_names_gets_404(served: Served) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 
 from meshctl.emit.gateway_api.context import API, TARGET, Build, named, source_of
+from meshctl.emit.gateway_api.filters import cors_filter
 from meshctl.emit.ingress.canary import contributors
 from meshctl.emit.ingress.convert import convert
 from meshctl.emit.manifests import Json
@@ -168,6 +169,10 @@ def _filters(build: Build, rule: RouteRule) -> list[Json]:
                                  "path is forwarded unchanged (--to istio keeps it as uriRegexRewrite)")
         if spec:
             out.append({"type": "URLRewrite", "urlRewrite": spec})
+    if rule.cors is not None:
+        cors = cors_filter(build, rule.cors)
+        if cors is not None:
+            out.append(cors)
     return out
 
 

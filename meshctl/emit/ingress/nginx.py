@@ -25,6 +25,7 @@ default), timeouts whole seconds, weights integers.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from meshctl.model.objects import Gateway, Labels
@@ -53,8 +54,19 @@ READ = frozenset({
     "rewrite-target", "use-regex", "app-root", "ssl-redirect", "force-ssl-redirect", "permanent-redirect",
     "permanent-redirect-code", "temporal-redirect", "temporal-redirect-code", "proxy-read-timeout",
     "proxy-send-timeout", "upstream-vhost", "canary", "canary-weight", "canary-weight-total", "canary-by-header",
-    "canary-by-header-value", "canary-by-header-pattern", "canary-by-cookie",
+    "canary-by-header-value", "canary-by-header-pattern", "canary-by-cookie", "enable-cors",
 })
+CORS = frozenset({  # read with enable-cors: "true" only; alone they do nothing
+    "cors-allow-origin", "cors-allow-methods", "cors-allow-headers", "cors-expose-headers",
+    "cors-allow-credentials", "cors-max-age",
+})
+# ingress-nginx's defaults for a CORS-enabled Ingress
+CORS_METHODS = "GET, PUT, POST, DELETE, PATCH, OPTIONS"
+CORS_HEADERS = ("DNT,Keep-Alive,User-Agent,X-Requested-With,If-Modified-Since,Cache-Control,Content-Type,Range,"
+                "Authorization")
+CORS_MAX_AGE = 1728000
+# an origin ingress-nginx accepts in cors-allow-origin (others it leaves out)
+_CORS_ORIGIN = re.compile(r"^(\*|https?://(\*\.)?[A-Za-z0-9\-.]*(:[0-9]+)?)$")
 WHY = {  # what the most common annotations nobody can carry over do, said once
     "configuration-snippet": "raw nginx configuration",
     "server-snippet": "raw nginx configuration",
@@ -63,7 +75,6 @@ WHY = {  # what the most common annotations nobody can carry over do, said once
     "whitelist-source-range": "a client address allow-list (Istio: an AuthorizationPolicy on the gateway)",
     "allowlist-source-range": "a client address allow-list (Istio: an AuthorizationPolicy on the gateway)",
     "limit-rps": "rate limiting", "limit-rpm": "rate limiting", "limit-connections": "rate limiting",
-    "enable-cors": "CORS (Istio: corsPolicy; Gateway API: the experimental CORS filter)",
     "affinity": "cookie session affinity (Istio: a DestinationRule consistentHash on a cookie)",
     "backend-protocol": "the protocol to the backend (Istio: the Service port's appProtocol or a DestinationRule "
                         "tls mode)",
@@ -85,6 +96,18 @@ class Canary:
 
 
 @dataclass(frozen=True)
+class CorsSettings:
+    """enable-cors and its cors-* annotations, with ingress-nginx's defaults filled in."""
+
+    origins: tuple[str, ...]  # "*", or scheme://host[:port] with an optional "*." label
+    methods: tuple[str, ...]
+    headers: tuple[str, ...]
+    expose: tuple[str, ...]
+    credentials: bool
+    max_age: int  # seconds
+
+
+@dataclass(frozen=True)
 class Nginx:
     rewrite_target: str | None = None
     use_regex: bool = False  # paths are (case-insensitive) regular expressions
@@ -96,6 +119,7 @@ class Nginx:
     send_timeout: int | None = None
     upstream_vhost: str | None = None
     canary: Canary | None = None
+    cors: CorsSettings | None = None
     unread: tuple[tuple[str, str], ...] = ()  # (annotation, why it is not carried over)
     bad: tuple[tuple[str, str], ...] = ()  # (annotation, what is wrong with its value)
 
@@ -144,6 +168,7 @@ def read(ingress: Gateway) -> Nginx:
         send_timeout=values.number("proxy-send-timeout"),
         upstream_vhost=values.get("upstream-vhost"),
         canary=_canary(values),
+        cors=_cors(values),
         unread=_unread(ingress.annotations, values.raw),
         bad=tuple(values.bad),
     )
@@ -174,10 +199,38 @@ def _canary(values: _Values) -> Canary | None:
     )
 
 
+def _cors(values: _Values) -> CorsSettings | None:
+    if not values.flag("enable-cors"):
+        return None
+    origins = []
+    for origin in _list(values.get("cors-allow-origin") or "*"):
+        if _CORS_ORIGIN.match(origin):
+            origins.append(origin)
+        else:
+            why = f"{origin!r} is not an origin (scheme://host[:port], optionally with a '*.' label, or '*')"
+            values.bad.append((PREFIX + "cors-allow-origin", f"{why}; ingress-nginx leaves it out"))
+    credentials = values.flag("cors-allow-credentials")
+    return CorsSettings(
+        origins=tuple(origins) or ("*",),
+        methods=tuple(m.upper() for m in _list(values.get("cors-allow-methods") or CORS_METHODS)),
+        headers=_list(values.get("cors-allow-headers") or CORS_HEADERS),
+        expose=_list(values.get("cors-expose-headers") or ""),
+        credentials=True if credentials is None else credentials,
+        max_age=CORS_MAX_AGE if (age := values.number("cors-max-age")) is None else age,
+    )
+
+
+def _list(value: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
 def _unread(notes: Labels, values: Labels) -> tuple[tuple[str, str], ...]:
     out = []
+    cors = values.get("enable-cors") in TRUE
     for name in sorted(values):
-        if name not in READ:
+        if name in CORS and not cors:
+            out.append((PREFIX + name, 'takes effect with enable-cors: "true" only, which this Ingress does not set'))
+        elif name not in READ | CORS:
             what = WHY.get(name, "an ingress-nginx setting")
             out.append((PREFIX + name, f"{what}: no Gateway API or Istio routing field carries it"))
     for key in sorted(notes):

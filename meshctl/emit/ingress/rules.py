@@ -29,7 +29,7 @@ from meshctl.model.objects import (
     StringMatch,
 )
 from meshctl.model.origin import Origin
-from meshctl.model.traffic import Redirect, Rewrite
+from meshctl.model.traffic import Cors, OriginMatch, Redirect, Rewrite
 
 REDIRECT_CODES = (301, 302, 303, 307, 308)
 REDIRECT_SUFFIX = "-redirect"  # the name of a host's route that redirects to HTTPS
@@ -56,7 +56,26 @@ def path_rule(losses: Losses, reading: Reading, rule: RouteRule, regex_by: Readi
             uri=None, regex=None, authority=authority, origin=reading.at(nginx.PREFIX + "upstream-vhost"))
     timeout = _timeout(losses, reading)
     match = request_match(path, lowered.origin)
-    return rule_with_match(match, () if redirect else backends, redirect, rewrite, timeout, rule.origin)
+    out = rule_with_match(match, () if redirect else backends, redirect, rewrite, timeout, rule.origin)
+    return replace(out, cors=_cors(losses, reading)) if settings.cors and redirect is None else out
+
+
+def _cors(losses: Losses, reading: Reading) -> Cors:
+    """enable-cors: ingress-nginx answers a preflight from an allowed origin itself and adds the
+    CORS headers to the responses, echoing the request's Origin (also for ``*``)."""
+    settings = reading.settings.cors
+    assert settings is not None
+    where = reading.at(nginx.PREFIX + "enable-cors")
+    for origin in settings.origins:
+        if "*." in origin:
+            losses.approximated(reading.at(nginx.PREFIX + "cors-allow-origin"), f"{origin!r}: ingress-nginx's '*.' "
+                                "takes one DNS label; Gateway API's takes one or more, Istio's regular expression "
+                                "any text")
+    return Cors(
+        allow_origins=tuple(OriginMatch("exact", o) for o in settings.origins), allow_methods=settings.methods,
+        allow_headers=settings.headers, expose_headers=settings.expose, max_age=f"{settings.max_age}s",
+        allow_credentials=settings.credentials, unmatched_preflights=None, origin=where,
+    )
 
 
 def _path(losses: Losses, reading: Reading, match: RequestMatch, regex_by: Reading | None) -> StringMatch | None:
@@ -214,7 +233,7 @@ def rule_with_match(match: RequestMatch | None, backends: tuple[Backend, ...], r
 def rule_with(template: RouteRule, backends: tuple[Backend, ...], redirect: Redirect | None = None,
               origin: Origin | None = None) -> RouteRule:
     """A rule without path conditions (a default backend or a redirect)."""
-    return replace(template, matches=(), backends=backends, redirect=redirect, rewrite=None, timeout=None,
+    return replace(template, matches=(), backends=backends, redirect=redirect, rewrite=None, timeout=None, cors=None,
                    origin=origin or template.origin)
 
 

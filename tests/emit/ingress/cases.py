@@ -237,6 +237,28 @@ TIMEOUTS = PRELUDE + ingress("slow", host(
     "    nginx.ingress.kubernetes.io/proxy-send-timeout: \"30\"\n"
 ))
 
+# -- CORS -------------------------------------------------------------------------------------
+CORS_SET = PRELUDE + ingress("cors", host(
+    "shop.example.com", f"{{path: /api, pathType: Prefix, {API}}}",
+), annotations=(
+    '    nginx.ingress.kubernetes.io/enable-cors: "true"\n'
+    '    nginx.ingress.kubernetes.io/cors-allow-origin: "https://app.example.com, https://*.example.org, ftp:x"\n'
+    '    nginx.ingress.kubernetes.io/cors-allow-methods: "get, POST"\n'
+    '    nginx.ingress.kubernetes.io/cors-allow-headers: "X-Token,Content-Type"\n'
+    '    nginx.ingress.kubernetes.io/cors-expose-headers: "X-Trace"\n'
+    '    nginx.ingress.kubernetes.io/cors-allow-credentials: "false"\n'
+    '    nginx.ingress.kubernetes.io/cors-max-age: "600"\n'
+))
+
+CORS_DEFAULTS = PRELUDE + ingress("open", host(
+    "shop.example.com", f"{{path: /api, pathType: Prefix, {API}}}",
+), annotations='    nginx.ingress.kubernetes.io/enable-cors: "true"\n'
+   '    nginx.ingress.kubernetes.io/app-root: /app\n')
+
+CORS_NOT_ENABLED = PRELUDE + ingress("closed", host(
+    "shop.example.com", f"{{path: /api, pathType: Prefix, {API}}}",
+), annotations='    nginx.ingress.kubernetes.io/cors-allow-origin: "https://app.example.com"\n')
+
 # -- canaries ---------------------------------------------------------------------------------
 MAIN = ingress("main", host(
     "shop.example.com", f"{{path: /api, pathType: Prefix, {API}}}", f"{{path: /web, pathType: Prefix, {WEB}}}",

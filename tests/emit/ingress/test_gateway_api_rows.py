@@ -377,6 +377,46 @@ def test_read_timeout_bounds_the_request_and_send_timeout_is_left_out() -> None:
 MAIN_WEB = {"matches": [prefix("/web")], "backendRefs": [ref("web", 80)]}
 
 
+def test_enable_cors_is_the_cors_filter_with_the_annotations_values() -> None:
+    text = cases.CORS_SET
+    out = gateway_api_out(text)
+    (rule,) = spec(out, "HTTPRoute", "cors-shop-example-com")["rules"]
+    assert rule["filters"] == [{"type": "CORS", "cors": {
+        "allowOrigins": ["https://app.example.com", "https://*.example.org"],
+        "allowCredentials": False,
+        "allowMethods": ["GET", "POST"],  # ingress-nginx's methods are case-insensitive
+        "allowHeaders": ["X-Token", "Content-Type"],
+        "exposeHeaders": ["X-Trace"],
+        "maxAge": 600,
+    }}]
+    origins = value_at(text, "cors-allow-origin: ")
+    loss(out, "MSH400", origins, "'ftp:x' is not an origin", "ingress-nginx leaves it out")
+    loss(out, "MSH401", origins, "'https://*.example.org'", "one DNS label", "one or more")
+    assert len(losses(out)) == 3  # and the class
+
+
+def test_enable_cors_alone_has_ingress_nginx_defaults_and_redirects_get_none() -> None:
+    out = gateway_api_out(cases.CORS_DEFAULTS)
+    root, api = spec(out, "HTTPRoute", "open-shop-example-com")["rules"]
+    assert [f["type"] for f in root["filters"]] == ["RequestRedirect"]  # app-root: a redirect, no CORS
+    assert api["filters"] == [{"type": "CORS", "cors": {
+        "allowOrigins": ["*"],
+        "allowCredentials": True,  # with '*': the gateway echoes the Origin, as ingress-nginx does
+        "allowMethods": ["GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS"],
+        "allowHeaders": ["DNT", "Keep-Alive", "User-Agent", "X-Requested-With", "If-Modified-Since", "Cache-Control",
+                         "Content-Type", "Range", "Authorization"],
+        "maxAge": 1728000,
+    }}]
+    no_loss_mentions(out, "cors")
+
+
+def test_cors_settings_without_enable_cors_do_nothing_and_are_reported() -> None:
+    text = cases.CORS_NOT_ENABLED
+    out = gateway_api_out(text)
+    assert "filters" not in spec(out, "HTTPRoute", "closed-shop-example-com")["rules"][0]
+    loss(out, "MSH400", value_at(text, "cors-allow-origin: "), 'takes effect with enable-cors: "true" only')
+
+
 def test_canary_weight_splits_the_main_rule() -> None:
     out = gateway_api_out(cases.CANARY_WEIGHT)
     assert names(out, "HTTPRoute") == ["main-shop-example-com"]  # the canary Ingress has no route of its own

@@ -320,6 +320,31 @@ def test_read_timeout_is_the_route_timeout_and_send_timeout_is_left_out() -> Non
 WEB_ENTRY = {"match": segments("/web"), "route": [to("web", 80)]}
 
 
+def test_enable_cors_is_a_cors_policy() -> None:
+    text = cases.CORS_SET
+    out = istio_out(text)
+    (entry,) = vs(out, "cors-shop-example-com")
+    assert entry["corsPolicy"] == {
+        "allowOrigins": [{"exact": "https://app.example.com"}, {"regex": r"https://.*\.example\.org"}],
+        "allowMethods": ["GET", "POST"],
+        "allowHeaders": ["X-Token", "Content-Type"],
+        "exposeHeaders": ["X-Trace"],
+        "maxAge": "600s",
+        "allowCredentials": False,
+    }
+    assert re2.fullmatch(entry["corsPolicy"]["allowOrigins"][1]["regex"], "https://shop.example.org")
+    origins = value_at(text, "cors-allow-origin: ")
+    loss(out, "MSH400", origins, "'ftp:x' is not an origin")
+    loss(out, "MSH401", origins, "'https://*.example.org'", "Istio's regular expression any text")
+
+
+def test_enable_cors_alone_has_ingress_nginx_defaults() -> None:
+    root, *api = vs(istio_out(cases.CORS_DEFAULTS), "open-shop-example-com")
+    assert "corsPolicy" not in root and root["redirect"] == {"uri": "/app", "redirectCode": 302}
+    assert [e["corsPolicy"]["allowOrigins"] for e in api] == [[{"regex": ".*"}]]
+    assert api[0]["corsPolicy"]["maxAge"] == "1728000s" and api[0]["corsPolicy"]["allowCredentials"] is True
+
+
 def test_canary_weight_splits_the_main_rule() -> None:
     out = istio_out(cases.CANARY_WEIGHT)
     assert names(out, "VirtualService") == ["main-shop-example-com"]

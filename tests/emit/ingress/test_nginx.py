@@ -175,21 +175,54 @@ def test_a_bad_canary_weight_is_reported_and_counts_as_zero() -> None:
 
 # -- what is not read ---------------------------------------------------------------------------
 def test_every_annotation_read_is_not_reported_unread() -> None:
-    values = {name: "1" for name in nginx.READ}
+    values = {name: "1" for name in nginx.READ | nginx.CORS}
     assert read({P + name: value for name, value in values.items()}).unread == ()
+
+
+# -- CORS ---------------------------------------------------------------------------------------
+def test_enable_cors_alone_has_ingress_nginx_defaults() -> None:
+    cors = read({P + "enable-cors": "true"}).cors
+    assert cors == nginx.CorsSettings(
+        origins=("*",), methods=("GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS"),
+        headers=("DNT", "Keep-Alive", "User-Agent", "X-Requested-With", "If-Modified-Since", "Cache-Control",
+                 "Content-Type", "Range", "Authorization"),
+        expose=(), credentials=True, max_age=1728000,
+    )
+
+
+def test_cors_values_are_read_as_ingress_nginx_reads_them() -> None:
+    settings = read({
+        P + "enable-cors": "True", P + "cors-allow-origin": " https://a.example.com ,http://*.b.example:8080,,*x",
+        P + "cors-allow-methods": "get,Post", P + "cors-allow-credentials": "0", P + "cors-max-age": "0",
+        P + "cors-expose-headers": "X-A, X-B",
+    })
+    assert settings.cors is not None
+    assert settings.cors.origins == ("https://a.example.com", "http://*.b.example:8080")
+    assert (settings.cors.methods, settings.cors.expose) == (("GET", "POST"), ("X-A", "X-B"))
+    assert (settings.cors.credentials, settings.cors.max_age) == (False, 0)
+    assert dict(settings.bad) == {P + "cors-allow-origin": "'*x' is not an origin (scheme://host[:port], optionally "
+                                  "with a '*.' label, or '*'); ingress-nginx leaves it out"}
+
+
+def test_cors_settings_do_nothing_without_enable_cors() -> None:
+    for enable in ({}, {P + "enable-cors": "false"}, {P + "enable-cors": "yes"}):
+        settings = read({**enable, P + "cors-max-age": "60"})
+        assert settings.cors is None
+        assert dict(settings.unread) == {P + "cors-max-age": 'takes effect with enable-cors: "true" only, which this '
+                                         "Ingress does not set"}
 
 
 def test_ingress_nginx_annotations_not_read_say_what_they_did() -> None:
     settings = read({
         P + "limit-rps": "5", P + "configuration-snippet": "more_set_headers x;", P + "auth-url": "http://auth/",
-        P + "enable-cors": "true", P + "proxy-buffering": "on",
+        P + "affinity": "cookie", P + "proxy-buffering": "on",
     })
     assert dict(settings.unread) == {
         P + "auth-url": "external authentication (Istio: a CUSTOM AuthorizationPolicy with an ext_authz provider): "
                         "no Gateway API or Istio routing field carries it",
         P + "configuration-snippet": "raw nginx configuration: no Gateway API or Istio routing field carries it",
-        P + "enable-cors": "CORS (Istio: corsPolicy; Gateway API: the experimental CORS filter): no Gateway API or "
-                           "Istio routing field carries it",
+        P + "affinity": "cookie session affinity (Istio: a DestinationRule consistentHash on a cookie): no Gateway "
+                        "API or Istio routing field carries it",
         P + "limit-rps": "rate limiting: no Gateway API or Istio routing field carries it",
         P + "proxy-buffering": "an ingress-nginx setting: no Gateway API or Istio routing field carries it",
     }
