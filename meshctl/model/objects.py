@@ -20,6 +20,7 @@ from meshctl.model.traffic import (
     OutlierDetection,
     Redirect,
     Rewrite,
+    StickySession,
 )
 
 Labels = dict[str, str]
@@ -294,6 +295,7 @@ class RouteRule:
     jwt_claim_matches: bool  # matches on request.auth.claims
     filters: tuple[str, ...]  # Gateway API filter types
     origin: Origin
+    session: StickySession | None = None
 
     @property
     def catch_all(self) -> bool:

@@ -88,6 +88,17 @@ class Cors:
     origin: Origin
 
 
+@dataclass(frozen=True, eq=False)
+class StickySession:
+    """A client kept on one backend pod by a cookie the proxy sets (ingress-nginx's cookie
+    affinity; Gateway API's sessionPersistence)."""
+
+    cookie: str
+    max_age: int | None  # seconds; None: a cookie for the browser session
+    path: str | None
+    origin: Origin
+
+
 # -- how a destination is reached (DestinationRule trafficPolicy) ---------------------------
 @dataclass(frozen=True, eq=False)
 class HashKey:

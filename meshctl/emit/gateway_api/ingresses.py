@@ -38,10 +38,12 @@ from meshctl.model.objects import (
     StringMatch,
 )
 from meshctl.model.origin import Origin
-from meshctl.model.traffic import Rewrite
+from meshctl.model.traffic import Rewrite, StickySession
 
 MAX_RULES = 16
 UPSTREAM_VHOST = "nginx.ingress.kubernetes.io/upstream-vhost"
+SESSION_PATH = "nginx.ingress.kubernetes.io/session-cookie-path"
+MAX_TIMEOUT = 99999 * 3600 + 59 * 60 + 59  # seconds
 _DNS_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 PATH_TYPES = {MatchType.EXACT: "Exact", MatchType.PREFIX: "PathPrefix", MatchType.REGEX: "RegularExpression"}
 HEADER_TYPES = {MatchType.EXACT: "Exact", MatchType.REGEX: "RegularExpression"}
@@ -118,7 +120,41 @@ def _rule(build: Build, route: Route, rule: RouteRule) -> Json | None:
         out["backendRefs"] = refs
     if rule.timeout:
         out["timeouts"] = {"request": rule.timeout}
+    if rule.session is not None:
+        session = _session(build, rule.session)
+        if session is not None:
+            out["sessionPersistence"] = session
     return out
+
+
+def _session(build: Build, session: StickySession) -> Json | None:
+    """ingress-nginx's cookie affinity as sessionPersistence (experimental channel)."""
+    where = session.origin
+    if not build.experimental:
+        build.losses.dropped(where, "cookie affinity is sessionPersistence, which is in Gateway API's experimental "
+                             "channel only (--gateway-api-channel experimental); not translated")
+        return None
+    build.losses.approximated(where, "sessionPersistence is Extended support (not every implementation has it), "
+                              "and the implementation writes its own cookie value")
+    out: Json = {"sessionName": session.cookie[:128], "type": "Cookie"}
+    if session.max_age:
+        if session.max_age > MAX_TIMEOUT:
+            build.losses.approximated(where, f"a cookie lifetime of {session.max_age}s is longer than a Gateway API "
+                                      f"duration can say; written as {_duration(MAX_TIMEOUT)}")
+        out["absoluteTimeout"] = _duration(min(session.max_age, MAX_TIMEOUT))
+        out["cookieConfig"] = {"lifetimeType": "Permanent"}
+    if session.path is not None:
+        build.losses.dropped(Origin(where.doc, ("metadata", "annotations", SESSION_PATH)), "sessionPersistence has "
+                             "no cookie path; the implementation picks it")
+    return out
+
+
+def _duration(seconds: int) -> str:
+    """Seconds as a Gateway API duration (at most 5 digits per unit: up to ``MAX_TIMEOUT``)."""
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = "".join(f"{n}{unit}" for n, unit in ((hours, "h"), (minutes, "m"), (secs, "s")) if n)
+    return text or "0s"
 
 
 def _match(build: Build, match: RequestMatch) -> Json:

@@ -54,12 +54,18 @@ READ = frozenset({
     "rewrite-target", "use-regex", "app-root", "ssl-redirect", "force-ssl-redirect", "permanent-redirect",
     "permanent-redirect-code", "temporal-redirect", "temporal-redirect-code", "proxy-read-timeout",
     "proxy-send-timeout", "upstream-vhost", "canary", "canary-weight", "canary-weight-total", "canary-by-header",
-    "canary-by-header-value", "canary-by-header-pattern", "canary-by-cookie", "enable-cors",
+    "canary-by-header-value", "canary-by-header-pattern", "canary-by-cookie", "enable-cors", "affinity",
 })
 CORS = frozenset({  # read with enable-cors: "true" only; alone they do nothing
     "cors-allow-origin", "cors-allow-methods", "cors-allow-headers", "cors-expose-headers",
     "cors-allow-credentials", "cors-max-age",
 })
+AFFINITY = frozenset({  # read with affinity: cookie only
+    "session-cookie-name", "session-cookie-max-age", "session-cookie-expires", "session-cookie-path", "affinity-mode",
+})
+# annotation -> (the annotation it depends on, the values of that which turn it on)
+DEPENDENT = {**dict.fromkeys(CORS, ("enable-cors", TRUE)), **dict.fromkeys(AFFINITY, ("affinity", ("cookie",)))}
+SESSION_COOKIE = "INGRESSCOOKIE"  # ingress-nginx's session-cookie-name default
 # ingress-nginx's defaults for a CORS-enabled Ingress
 CORS_METHODS = "GET, PUT, POST, DELETE, PATCH, OPTIONS"
 CORS_HEADERS = ("DNT,Keep-Alive,User-Agent,X-Requested-With,If-Modified-Since,Cache-Control,Content-Type,Range,"
@@ -75,7 +81,10 @@ WHY = {  # what the most common annotations nobody can carry over do, said once
     "whitelist-source-range": "a client address allow-list (Istio: an AuthorizationPolicy on the gateway)",
     "allowlist-source-range": "a client address allow-list (Istio: an AuthorizationPolicy on the gateway)",
     "limit-rps": "rate limiting", "limit-rpm": "rate limiting", "limit-connections": "rate limiting",
-    "affinity": "cookie session affinity (Istio: a DestinationRule consistentHash on a cookie)",
+    "session-cookie-samesite": "the SameSite attribute of the affinity cookie",
+    "session-cookie-secure": "the Secure attribute of the affinity cookie",
+    "session-cookie-domain": "the Domain attribute of the affinity cookie",
+    "session-cookie-change-on-failure": "a new affinity cookie when the pinned pod fails",
     "backend-protocol": "the protocol to the backend (Istio: the Service port's appProtocol or a DestinationRule "
                         "tls mode)",
     "proxy-connect-timeout": "the connect timeout (Istio: DestinationRule connectionPool.tcp.connectTimeout)",
@@ -108,6 +117,16 @@ class CorsSettings:
 
 
 @dataclass(frozen=True)
+class Affinity:
+    """affinity: cookie — a client kept on one pod by a cookie ingress-nginx sets."""
+
+    cookie: str
+    max_age: int | None  # seconds (session-cookie-max-age, else -expires); None: a browser-session cookie
+    path: str | None  # session-cookie-path; None: the path of the location
+    persistent: bool  # affinity-mode persistent (balanced by default: nginx may move clients to new pods)
+
+
+@dataclass(frozen=True)
 class Nginx:
     rewrite_target: str | None = None
     use_regex: bool = False  # paths are (case-insensitive) regular expressions
@@ -120,6 +139,7 @@ class Nginx:
     upstream_vhost: str | None = None
     canary: Canary | None = None
     cors: CorsSettings | None = None
+    affinity: Affinity | None = None
     unread: tuple[tuple[str, str], ...] = ()  # (annotation, why it is not carried over)
     bad: tuple[tuple[str, str], ...] = ()  # (annotation, what is wrong with its value)
 
@@ -169,6 +189,7 @@ def read(ingress: Gateway) -> Nginx:
         upstream_vhost=values.get("upstream-vhost"),
         canary=_canary(values),
         cors=_cors(values),
+        affinity=_affinity(values),
         unread=_unread(ingress.annotations, values.raw),
         bad=tuple(values.bad),
     )
@@ -220,17 +241,39 @@ def _cors(values: _Values) -> CorsSettings | None:
     )
 
 
+def _affinity(values: _Values) -> Affinity | None:
+    kind = values.get("affinity")
+    if kind is None:
+        return None
+    if kind != "cookie":
+        values.bad.append((PREFIX + "affinity", f"{kind!r}: ingress-nginx knows affinity 'cookie' only and ignores "
+                           "this"))
+        return None
+    max_age = values.number("session-cookie-max-age")
+    mode = values.get("affinity-mode") or "balanced"
+    if mode not in ("balanced", "persistent"):
+        values.bad.append((PREFIX + "affinity-mode", f"{mode!r} is not balanced or persistent; ingress-nginx uses "
+                           "balanced"))
+    return Affinity(
+        cookie=values.get("session-cookie-name") or SESSION_COOKIE,
+        max_age=max_age if max_age is not None else values.number("session-cookie-expires"),
+        path=values.get("session-cookie-path"), persistent=mode == "persistent",
+    )
+
+
 def _list(value: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in value.split(",") if item.strip())
 
 
 def _unread(notes: Labels, values: Labels) -> tuple[tuple[str, str], ...]:
     out = []
-    cors = values.get("enable-cors") in TRUE
     for name in sorted(values):
-        if name in CORS and not cors:
-            out.append((PREFIX + name, 'takes effect with enable-cors: "true" only, which this Ingress does not set'))
-        elif name not in READ | CORS:
+        if name in DEPENDENT:
+            needs, on = DEPENDENT[name]
+            if values.get(needs) not in on:
+                out.append((PREFIX + name, f'takes effect with {needs}: "{on[0]}" only, which this Ingress does not '
+                            "set"))
+        elif name not in READ:
             what = WHY.get(name, "an ingress-nginx setting")
             out.append((PREFIX + name, f"{what}: no Gateway API or Istio routing field carries it"))
     for key in sorted(notes):

@@ -29,7 +29,7 @@ from meshctl.model.objects import (
     StringMatch,
 )
 from meshctl.model.origin import Origin
-from meshctl.model.traffic import Cors, OriginMatch, Redirect, Rewrite
+from meshctl.model.traffic import Cors, OriginMatch, Redirect, Rewrite, StickySession
 
 REDIRECT_CODES = (301, 302, 303, 307, 308)
 REDIRECT_SUFFIX = "-redirect"  # the name of a host's route that redirects to HTTPS
@@ -57,7 +57,23 @@ def path_rule(losses: Losses, reading: Reading, rule: RouteRule, regex_by: Readi
     timeout = _timeout(losses, reading)
     match = request_match(path, lowered.origin)
     out = rule_with_match(match, () if redirect else backends, redirect, rewrite, timeout, rule.origin)
-    return replace(out, cors=_cors(losses, reading)) if settings.cors and redirect is None else out
+    if redirect is not None:
+        return out
+    return replace(out, cors=_cors(losses, reading) if settings.cors else None,
+                   session=_session(losses, reading) if settings.affinity else None)
+
+
+def _session(losses: Losses, reading: Reading) -> StickySession:
+    """affinity: cookie — ingress-nginx sets a cookie naming the pod that served the client's
+    first request and sends the next ones there while it is up."""
+    affinity = reading.settings.affinity
+    assert affinity is not None
+    where = reading.at(nginx.PREFIX + "affinity")
+    if affinity.persistent:
+        losses.approximated(reading.at(nginx.PREFIX + "affinity-mode"), "persistent: ingress-nginx never moves a "
+                            "client to another pod while its pod is up; a consistent hash may move some when pods "
+                            "are added")
+    return StickySession(cookie=affinity.cookie, max_age=affinity.max_age, path=affinity.path, origin=where)
 
 
 def _cors(losses: Losses, reading: Reading) -> Cors:
@@ -234,7 +250,7 @@ def rule_with(template: RouteRule, backends: tuple[Backend, ...], redirect: Redi
               origin: Origin | None = None) -> RouteRule:
     """A rule without path conditions (a default backend or a redirect)."""
     return replace(template, matches=(), backends=backends, redirect=redirect, rewrite=None, timeout=None, cors=None,
-                   origin=origin or template.origin)
+                   session=None, origin=origin or template.origin)
 
 
 def numbered(mesh: MeshModel, losses: Losses, route: Route) -> Route:

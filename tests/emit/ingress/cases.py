@@ -259,6 +259,32 @@ CORS_NOT_ENABLED = PRELUDE + ingress("closed", host(
     "shop.example.com", f"{{path: /api, pathType: Prefix, {API}}}",
 ), annotations='    nginx.ingress.kubernetes.io/cors-allow-origin: "https://app.example.com"\n')
 
+# -- cookie affinity -----------------------------------------------------------------------------
+AFFINITY = PRELUDE + ingress("sticky", host(
+    "shop.example.com", f"{{path: /api, pathType: Prefix, {API}}}", f"{{path: /web, pathType: Prefix, {WEB}}}",
+), annotations=(
+    "    nginx.ingress.kubernetes.io/affinity: cookie\n"
+    "    nginx.ingress.kubernetes.io/session-cookie-name: route\n"
+    '    nginx.ingress.kubernetes.io/session-cookie-max-age: "172800"\n'
+    "    nginx.ingress.kubernetes.io/session-cookie-path: /shop\n"
+    "    nginx.ingress.kubernetes.io/session-cookie-samesite: Lax\n"
+))
+
+AFFINITY_DEFAULTS = PRELUDE + ingress("pinned", host(
+    "shop.example.com", f"{{path: /api, pathType: Prefix, {API}}}",
+), annotations=(
+    "    nginx.ingress.kubernetes.io/affinity: cookie\n"
+    "    nginx.ingress.kubernetes.io/affinity-mode: persistent\n"
+    "    nginx.ingress.kubernetes.io/app-root: /app\n"
+))
+
+AFFINITY_NOT_SET = PRELUDE + ingress("loose", host(
+    "shop.example.com", f"{{path: /api, pathType: Prefix, {API}}}",
+), annotations=(
+    "    nginx.ingress.kubernetes.io/affinity: ip\n"
+    "    nginx.ingress.kubernetes.io/session-cookie-name: route\n"
+))
+
 # -- canaries ---------------------------------------------------------------------------------
 MAIN = ingress("main", host(
     "shop.example.com", f"{{path: /api, pathType: Prefix, {API}}}", f"{{path: /web, pathType: Prefix, {WEB}}}",

@@ -417,6 +417,46 @@ def test_cors_settings_without_enable_cors_do_nothing_and_are_reported() -> None
     loss(out, "MSH400", value_at(text, "cors-allow-origin: "), 'takes effect with enable-cors: "true" only')
 
 
+def test_cookie_affinity_is_session_persistence_in_the_experimental_channel() -> None:
+    text = cases.AFFINITY
+    out = gateway_api_out(text, gateway_api_channel="experimental")
+    rules = spec(out, "HTTPRoute", "sticky-shop-example-com")["rules"]
+    assert [r["sessionPersistence"] for r in rules] == [{
+        "sessionName": "route", "type": "Cookie", "absoluteTimeout": "48h",
+        "cookieConfig": {"lifetimeType": "Permanent"},
+    }] * 2
+    affinity = value_at(text, "affinity: cookie")
+    loss(out, "MSH401", affinity, "sessionPersistence is Extended support")
+    loss(out, "MSH400", value_at(text, "session-cookie-path: /shop"), "no cookie path")
+    loss(out, "MSH400", value_at(text, "session-cookie-samesite: Lax"), "the SameSite attribute")
+    assert len(losses(out)) == 4  # and the class
+
+
+def test_cookie_affinity_in_the_standard_channel_is_reported() -> None:
+    text = cases.AFFINITY
+    out = gateway_api_out(text)
+    assert all("sessionPersistence" not in r for r in spec(out, "HTTPRoute", "sticky-shop-example-com")["rules"])
+    loss(out, "MSH400", value_at(text, "affinity: cookie"), "experimental channel only",
+         "--gateway-api-channel experimental")
+
+
+def test_cookie_affinity_defaults_a_session_cookie_and_redirects_get_none() -> None:
+    text = cases.AFFINITY_DEFAULTS
+    out = gateway_api_out(text, gateway_api_channel="experimental")
+    root, api = spec(out, "HTTPRoute", "pinned-shop-example-com")["rules"]
+    assert "sessionPersistence" not in root
+    assert api["sessionPersistence"] == {"sessionName": "INGRESSCOOKIE", "type": "Cookie"}
+    loss(out, "MSH401", value_at(text, "affinity-mode: persistent"), "never moves a client")
+
+
+def test_affinity_other_than_cookie_and_its_settings_are_reported() -> None:
+    text = cases.AFFINITY_NOT_SET
+    out = gateway_api_out(text, gateway_api_channel="experimental")
+    assert "sessionPersistence" not in spec(out, "HTTPRoute", "loose-shop-example-com")["rules"][0]
+    loss(out, "MSH400", value_at(text, "affinity: ip"), "knows affinity 'cookie' only")
+    loss(out, "MSH400", value_at(text, "session-cookie-name: route"), 'takes effect with affinity: "cookie" only')
+
+
 def test_canary_weight_splits_the_main_rule() -> None:
     out = gateway_api_out(cases.CANARY_WEIGHT)
     assert names(out, "HTTPRoute") == ["main-shop-example-com"]  # the canary Ingress has no route of its own

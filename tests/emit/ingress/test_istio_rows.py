@@ -345,6 +345,37 @@ def test_enable_cors_alone_has_ingress_nginx_defaults() -> None:
     assert api[0]["corsPolicy"]["maxAge"] == "1728000s" and api[0]["corsPolicy"]["allowCredentials"] is True
 
 
+def test_cookie_affinity_is_a_consistent_hash_on_the_cookie_for_each_backend() -> None:
+    text = cases.AFFINITY
+    out = istio_out(text)
+    for service in ("api", "web"):
+        rule = find(out, "DestinationRule", service)
+        assert rule["spec"] == {"host": f"{service}.shop.svc.cluster.local", "trafficPolicy": {"loadBalancer": {
+            "consistentHash": {"httpCookie": {"name": "route", "path": "/shop", "ttl": "172800s"}}}}}
+        assert rule["metadata"]["annotations"]["meshctl.io/translated-from"] == "Ingress/shop/sticky"
+        loss(out, "MSH401", value_at(text, "affinity: cookie"), f"a DestinationRule for {service}.shop.svc",
+             "may move a client when pods come or go", "every client of the Service")
+    loss(out, "MSH400", value_at(text, "session-cookie-samesite: Lax"), "the SameSite attribute")
+
+
+def test_cookie_affinity_without_max_age_is_a_session_cookie() -> None:
+    out = istio_out(cases.AFFINITY_DEFAULTS)
+    assert find(out, "DestinationRule", "api")["spec"]["trafficPolicy"] == {"loadBalancer": {"consistentHash": {
+        "httpCookie": {"name": "INGRESSCOOKIE", "ttl": "0s"}}}}
+
+
+def test_cookie_affinity_beside_an_input_destination_rule_is_left_out() -> None:
+    text = cases.AFFINITY + """---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: api, namespace: shop}
+spec: {host: api.shop.svc.cluster.local, trafficPolicy: {loadBalancer: {simple: LEAST_REQUEST}}}
+"""
+    out = istio_out(text)
+    assert names(out, "DestinationRule") == ["web"]
+    loss(out, "MSH400", value_at(text, "affinity: cookie"), "already configures api.shop.svc.cluster.local")
+
+
 def test_canary_weight_splits_the_main_rule() -> None:
     out = istio_out(cases.CANARY_WEIGHT)
     assert names(out, "VirtualService") == ["main-shop-example-com"]

@@ -175,8 +175,30 @@ def test_a_bad_canary_weight_is_reported_and_counts_as_zero() -> None:
 
 # -- what is not read ---------------------------------------------------------------------------
 def test_every_annotation_read_is_not_reported_unread() -> None:
-    values = {name: "1" for name in nginx.READ | nginx.CORS}
+    values = {name: "1" for name in nginx.READ | set(nginx.DEPENDENT)} | {"affinity": "cookie"}
     assert read({P + name: value for name, value in values.items()}).unread == ()
+
+
+# -- cookie affinity ------------------------------------------------------------------------------
+def test_cookie_affinity_with_ingress_nginx_defaults() -> None:
+    assert read({P + "affinity": "cookie"}).affinity == nginx.Affinity(
+        cookie="INGRESSCOOKIE", max_age=None, path=None, persistent=False)
+
+
+def test_cookie_affinity_settings() -> None:
+    settings = read({P + "affinity": "cookie", P + "session-cookie-name": "route", P + "session-cookie-expires": "60",
+                     P + "session-cookie-path": "/shop", P + "affinity-mode": "persistent"})
+    assert settings.affinity == nginx.Affinity(cookie="route", max_age=60, path="/shop", persistent=True)
+    both = read({P + "affinity": "cookie", P + "session-cookie-max-age": "30", P + "session-cookie-expires": "60"})
+    assert both.affinity is not None and both.affinity.max_age == 30  # max-age wins, as in browsers
+
+
+def test_affinity_values_ingress_nginx_ignores() -> None:
+    assert read({P + "affinity": "ip"}).affinity is None
+    odd = read({P + "affinity": "cookie", P + "affinity-mode": "sticky"})
+    assert odd.affinity is not None and not odd.affinity.persistent
+    assert dict(odd.bad) == {P + "affinity-mode": "'sticky' is not balanced or persistent; ingress-nginx uses "
+                             "balanced"}
 
 
 # -- CORS ---------------------------------------------------------------------------------------
@@ -215,14 +237,13 @@ def test_cors_settings_do_nothing_without_enable_cors() -> None:
 def test_ingress_nginx_annotations_not_read_say_what_they_did() -> None:
     settings = read({
         P + "limit-rps": "5", P + "configuration-snippet": "more_set_headers x;", P + "auth-url": "http://auth/",
-        P + "affinity": "cookie", P + "proxy-buffering": "on",
+        P + "proxy-body-size": "8m", P + "proxy-buffering": "on",
     })
     assert dict(settings.unread) == {
         P + "auth-url": "external authentication (Istio: a CUSTOM AuthorizationPolicy with an ext_authz provider): "
                         "no Gateway API or Istio routing field carries it",
         P + "configuration-snippet": "raw nginx configuration: no Gateway API or Istio routing field carries it",
-        P + "affinity": "cookie session affinity (Istio: a DestinationRule consistentHash on a cookie): no Gateway "
-                        "API or Istio routing field carries it",
+        P + "proxy-body-size": "the request body size limit: no Gateway API or Istio routing field carries it",
         P + "limit-rps": "rate limiting: no Gateway API or Istio routing field carries it",
         P + "proxy-buffering": "an ingress-nginx setting: no Gateway API or Istio routing field carries it",
     }
