@@ -2,8 +2,9 @@
 
 tests/envoy/meshes/ingress-nginx.yaml holds Ingresses of class nginx: a main Ingress and its
 canary (canary-weight 20, canary-by-header x-canary), a rewrite-target ``/$2`` on
-``/api(/|$)(.*)``, an app-root, a permanent redirect, enable-cors on one host, and a TLS
-host that ingress-nginx redirects to HTTPS by default. ``translate --to istio`` makes one Istio Gateway ``nginx`` and
+``/api(/|$)(.*)``, an app-root, a permanent redirect, enable-cors on one host, cookie
+affinity to a Service of two pods, and a TLS host that ingress-nginx redirects to HTTPS by
+default. ``translate --to istio`` makes one Istio Gateway ``nginx`` and
 VirtualServices; they are lowered again with the Services and Pods and compiled
 ``--to envoy --proxy gateway nginx.shop``. The bootstrap is made loopback-safe, the pod
 endpoints are moved to test backends on the pods' 127.0.0.x addresses, and requests carry
@@ -41,7 +42,8 @@ from tests.envoy.harness import (
 )
 
 MESH = Path(__file__).parent / "meshes" / "ingress-nginx.yaml"
-PODS = {"web-v1": "127.0.0.31", "web-canary-v1": "127.0.0.32", "api-v1": "127.0.0.33"}  # pod -> IP in the mesh
+PODS = {"web-v1": "127.0.0.31", "web-canary-v1": "127.0.0.32", "api-v1": "127.0.0.33",  # pod -> IP in the mesh
+        "cart-1": "127.0.0.34", "cart-2": "127.0.0.35"}
 HTTP_LISTENER = "127.0.0.1_8080"  # the ingress gateway Service's port 80 -> container port 8080
 HTTPS_LISTENER = "127.0.0.1_8443"  # 443 -> 8443: the TLS host, certificate over SDS (not run here)
 SPLIT_REQUESTS = 400
@@ -98,6 +100,7 @@ def test_the_translation_reports_only_what_it_changes() -> None:
     assert got == [
         ("MSH401", "api", "spec.ingressClassName"),
         ("MSH401", "moved", 'metadata.annotations["nginx.ingress.kubernetes.io/permanent-redirect"]'),
+        ("MSH401", "sticky", 'metadata.annotations["nginx.ingress.kubernetes.io/affinity"]'),
     ]
 
 
@@ -168,6 +171,21 @@ def test_cors_preflights_are_answered_for_the_allowed_origin_only(served: Served
     stranger = served.get("cors.example.com", "/orders", headers={"origin": "https://evil.example.net"})
     assert (stranger.status, stranger.backend) == (200, "api-v1")
     assert "access-control-allow-origin" not in stranger.headers
+
+
+def test_cookie_affinity_keeps_a_client_on_one_pod(served: Served) -> None:
+    """affinity: cookie: a first request gets the cookie (Envoy sets it, with the max-age), the
+    requests that carry it reach one pod; different cookies reach both pods."""
+    first = served.get("sticky.example.com", "/cart")
+    assert first.status == 200 and first.backend in ("cart-1", "cart-2")
+    cookie = first.headers["set-cookie"]
+    assert cookie.startswith("route=") and "Max-Age=3600" in cookie
+    value = cookie.split(";")[0]
+    again = many(20, served.port, "/cart", host="sticky.example.com", headers={"cookie": value})
+    assert len(backend_counts(again)) == 1
+    spread = {served.get("sticky.example.com", "/cart", headers={"cookie": f"route=client-{n}"}).backend
+              for n in range(40)}
+    assert spread == {"cart-1", "cart-2"}  # 40 clients on one of two pods: 2 x 0.5^40 to fail by chance
 
 
 def test_a_host_no_ingress_names_gets_404(served: Served) -> None:

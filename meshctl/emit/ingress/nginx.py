@@ -246,14 +246,13 @@ def _affinity(values: _Values) -> Affinity | None:
     if kind is None:
         return None
     if kind != "cookie":
-        values.bad.append((PREFIX + "affinity", f"{kind!r}: ingress-nginx knows affinity 'cookie' only and ignores "
-                           "this"))
+        why = f"{kind!r}: ingress-nginx knows affinity 'cookie' only and ignores this"
+        values.bad.append((PREFIX + "affinity", why))
         return None
     max_age = values.number("session-cookie-max-age")
     mode = values.get("affinity-mode") or "balanced"
     if mode not in ("balanced", "persistent"):
-        values.bad.append((PREFIX + "affinity-mode", f"{mode!r} is not balanced or persistent; ingress-nginx uses "
-                           "balanced"))
+        values.bad.append((PREFIX + "affinity-mode", f"{mode!r} is not balanced or persistent; ingress-nginx uses balanced"))
     return Affinity(
         cookie=values.get("session-cookie-name") or SESSION_COOKIE,
         max_age=max_age if max_age is not None else values.number("session-cookie-expires"),
@@ -271,8 +270,8 @@ def _unread(notes: Labels, values: Labels) -> tuple[tuple[str, str], ...]:
         if name in DEPENDENT:
             needs, on = DEPENDENT[name]
             if values.get(needs) not in on:
-                out.append((PREFIX + name, f'takes effect with {needs}: "{on[0]}" only, which this Ingress does not '
-                            "set"))
+                why = f'takes effect with {needs}: "{on[0]}" only, which this Ingress does not set'
+                out.append((PREFIX + name, why))
         elif name not in READ:
             what = WHY.get(name, "an ingress-nginx setting")
             out.append((PREFIX + name, f"{what}: no Gateway API or Istio routing field carries it"))
