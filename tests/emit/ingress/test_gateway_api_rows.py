@@ -432,6 +432,14 @@ def test_cookie_affinity_is_session_persistence_in_the_experimental_channel() ->
     assert len(losses(out)) == 4  # and the class
 
 
+def test_a_cookie_lifetime_beyond_a_gateway_api_duration_is_clamped_and_reported() -> None:
+    text = cases.AFFINITY.replace('"172800"', '"400000000"')
+    out = gateway_api_out(text, gateway_api_channel="experimental")
+    rules = spec(out, "HTTPRoute", "sticky-shop-example-com")["rules"]
+    assert rules[0]["sessionPersistence"]["absoluteTimeout"] == "99999h59m59s"
+    loss(out, "MSH401", value_at(text, "affinity: cookie"), "400000000s is longer", "99999h59m59s")
+
+
 def test_cookie_affinity_in_the_standard_channel_is_reported() -> None:
     text = cases.AFFINITY
     out = gateway_api_out(text)

@@ -18,6 +18,7 @@ import pytest
 from meshctl.emit import losses as losses_module
 from meshctl.emit.losses import Losses
 from meshctl.load.reader import read_text
+from tests.emit.ingress import cases as ingress_cases
 from tests.emit.istio.helpers import run
 
 PACKAGE = Path(__file__).resolve().parents[3] / "meshctl" / "emit" / "istio"
@@ -226,6 +227,14 @@ def namespace(annotations: str, labels: str = "{}") -> str:
     return f"""apiVersion: v1
 kind: Namespace
 metadata: {{name: shop, labels: {labels}, annotations: {annotations}}}
+"""
+
+
+INPUT_RULE = """---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: api, namespace: shop}
+spec: {host: api.shop.svc.cluster.local, trafficPolicy: {loadBalancer: {simple: LEAST_REQUEST}}}
 """
 
 
@@ -672,6 +681,16 @@ spec: {targetClusterName: west}
          docs(deployment(annotations="{config.linkerd.io/proxy-outbound-connect-timeout: 2s}")), docs(deployment())),
     Case("service-copy", "is emitted again with the appProtocol changes",
          docs(annotated_service("{config.linkerd.io/opaque-ports: '9080'}")), docs(annotated_service("{}"))),
+    # -- ingresses.py -----------------------------------------------------------------------------
+    Case("affinity-hash", "hashes cookie 'route' onto its endpoints", ingress_cases.AFFINITY,
+         ingress_cases.AFFINITY_NOT_SET),
+    Case("affinity-beside-rule", "already configures api.shop.svc.cluster.local; the cookie affinity is not",
+         ingress_cases.AFFINITY + INPUT_RULE, ingress_cases.AFFINITY),
+    Case("affinity-two-cookies", "api.shop.svc.cluster.local already hashes another cookie (INGRESSCOOKIE, from another",
+         ingress_cases.AFFINITY + ingress_cases.ingress("cart", ingress_cases.host(
+             "shop.example.com", f"{{path: /cart, pathType: Prefix, {ingress_cases.API}}}"),
+             annotations="    nginx.ingress.kubernetes.io/affinity: cookie\n"),
+         ingress_cases.AFFINITY),
 ]
 
 
