@@ -1393,6 +1393,10 @@ Earlier profiles (cProfile, 10,000 documents) and what they led to:
   it saves, so small runs and pre-commit hooks stay in one process.
 - **Fast path.** A valid document costs one compiled `is_valid` call; errors are collected
   and translated only for the documents that fail.
+- **JSON reports.** `json.dumps(indent=2)` encodes in Python generators (its C encoder
+  serves only unindented output): 4.3 s for a report of 200,000 findings.
+  `meshctl/report/json_text.py` writes the same bytes in 2.2 s, leaving the strings to the
+  C escaper; the report, SARIF, the graph's JSON and Envoy's xDS files use it.
 - **Start-up.** typer 0.29 imports pydantic at start-up (+60 ms on every run); meshctl
   requires typer < 0.29. Rule modules, reporters other than the one used, jsonschema-rs and
   rich are imported only when needed.

@@ -11,6 +11,7 @@ written by ``json.dumps`` itself, so the text is identical for every value.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any
 
@@ -24,7 +25,7 @@ def dumps(value: Any, *, ensure_ascii: bool = True) -> str:
     return "".join(out)
 
 
-def _write(value: Any, out: list[str], pad: str, quote: Any, ascii_only: bool) -> None:
+def _write(value: Any, out: list[str], pad: str, quote: Callable[[str], str], ascii_only: bool) -> None:
     if isinstance(value, str):
         out.append(quote(value))
     elif value is None or value is True or value is False:

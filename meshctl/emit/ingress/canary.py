@@ -29,6 +29,7 @@ from meshctl.model.objects import (
     StringMatch,
 )
 from meshctl.model.origin import Origin
+from meshctl.rules.values.msh022_invalid_regex import regex_problem
 
 
 def apply_canaries(losses: Losses, routes: list[Route], canaries: list[Reading],
@@ -37,6 +38,12 @@ def apply_canaries(losses: Losses, routes: list[Route], canaries: list[Reading],
     for reading in canaries:
         canary = reading.settings.canary
         assert canary is not None
+        problem = regex_problem(_pattern(canary.header_pattern)) if canary.header_pattern else None
+        if problem:
+            losses.dropped(reading.at(nginx.PREFIX + "canary-by-header-pattern"), f"as a regular expression, {problem}; "
+                           "the header condition is not translated")
+            reading = replace(reading, settings=replace(reading.settings, canary=replace(
+                canary, header=None, header_pattern=None)))
         for lowered in routes_of(index, reading.ingress):
             if is_default_backend(lowered):
                 continue
@@ -59,6 +66,12 @@ def contributors(route: Route) -> list[Origin]:
     origins = [route.origin, *(o for rule in route.rules for o in (rule.origin, *(b.origin for b in rule.backends)))]
     docs = {id(o.doc): o.doc for o in origins if o.doc.kind == "Ingress"}  # documents: equal by identity
     return [Origin(doc) for doc in docs.values()]
+
+
+def _pattern(pattern: str) -> str:
+    """A route header match for ingress-nginx's pattern, which it searches for in the value
+    (ngx.re.match); routes match the whole value."""
+    return f".*(?:{pattern}).*"
 
 
 def _path_key(path: StringMatch | None) -> str:
@@ -92,9 +105,8 @@ def _with_canary(route: Route, position: int, reading: Reading, canary_rule: Rou
                              origin=reading.at(nginx.PREFIX + annotation)))
 
     if canary.header and (canary.header_value or canary.header_pattern):
-        # ingress-nginx searches the header for the pattern (ngx.re.match); routes match the whole value
         condition = (StringMatch(MatchType.EXACT, canary.header_value) if canary.header_value
-                     else StringMatch(MatchType.REGEX, f".*(?:{canary.header_pattern}).*"))
+                     else StringMatch(MatchType.REGEX, _pattern(canary.header_pattern or "")))
         when(canary.header, condition, target, "canary-by-header")
     elif canary.header:
         for value, backends in (("always", target), ("never", main.backends)):

@@ -103,9 +103,9 @@ def convert(mesh: MeshModel, losses: Losses, wanted: Callable[[Origin], bool]) -
         gateway = _gateway(mesh, losses, name, namespace, class_name, members)
         view.gateways.append(gateway)
         view.sources[(namespace, name)] = [m.ingress.origin for m in members]
+        regex_by = {host: by for (cls, host), by in regex_hosts.items() if cls == class_name}
         for reading in members:
             lowered = _without(routes_of(index, reading.ingress), shadowed)
-            regex_by = {host: by for (cls, host), by in regex_hosts.items() if cls == class_name}
             view.routes.extend(_routes(losses, reading, gateway, lowered, regex_by))
     view.routes = _one_redirect_per_host(apply_canaries(losses, view.routes, canaries, index))
     view.routes = [numbered(mesh, losses, route) for route in view.routes]
@@ -230,9 +230,11 @@ def _routes(losses: Losses, reading: Reading, gateway: Gateway, lowered: list[Ro
         if not route.rules:
             losses.dropped(route.origin, "a rule without http paths sends nothing anywhere; not translated")
             continue
-        converted = [path_rule(losses, reading, rule, regex_by.get(host)) for rule in route.rules]
+        converted = [r for r in (path_rule(losses, reading, rule, regex_by.get(host)) for rule in route.rules) if r]
         if default is not None and not any(_catch_all(r) for r in converted):
             converted.append(rule_with(default.rules[0], default_backends))
+        if not converted:
+            continue
         out.extend(_attach(losses, reading, gateway, route, host, converted))
     if default is not None and "*" not in served:
         rule = rule_with(default.rules[0], default_backends)

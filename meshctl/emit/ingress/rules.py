@@ -30,6 +30,7 @@ from meshctl.model.objects import (
 )
 from meshctl.model.origin import Origin
 from meshctl.model.traffic import Cors, OriginMatch, Redirect, Rewrite, StickySession
+from meshctl.rules.values.msh022_invalid_regex import regex_problem
 
 REDIRECT_CODES = (301, 302, 303, 307, 308)
 REDIRECT_SUFFIX = "-redirect"  # the name of a host's route that redirects to HTTPS
@@ -39,11 +40,18 @@ _NGINX_VARIABLE = re.compile(r"\$\{?(\w+)\}?")
 _PREFIX_REWRITE = re.compile(r"^(?P<stem>/[^\\^$.|?*+()\[\]{}]*?)(?P<sep>\(/\|\$\)|/\?)\(\.\*\)$")
 
 
-def path_rule(losses: Losses, reading: Reading, rule: RouteRule, regex_by: Reading | None = None) -> RouteRule:
+def path_rule(losses: Losses, reading: Reading, rule: RouteRule,
+              regex_by: Reading | None = None) -> RouteRule | None:
     """``regex_by``: the Ingress whose use-regex (or rewrite-target) makes ingress-nginx read
-    every path of this rule's host as a case-insensitive regular expression, if one does."""
+    every path of this rule's host as a case-insensitive regular expression, if one does.
+    None for a path no route can match as its controller does (a regex RE2 rejects)."""
     lowered = rule.matches[0]
     path = _path(losses, reading, lowered, regex_by)
+    problem = regex_problem(path.value) if path is not None and path.type is MatchType.REGEX else None
+    if problem:
+        losses.dropped(lowered.origin.at("path"), f"read as a regular expression by ingress-nginx, and {problem}; "
+                       "the path is not translated")
+        return None
     backends = service_backends(losses, rule)
     settings = reading.settings
     redirect = _redirect(losses, reading) if settings.redirect else None
@@ -100,8 +108,7 @@ def _path(losses: Losses, reading: Reading, match: RequestMatch, regex_by: Readi
         return path
     value = path.value
     where = match.origin.at("path")
-    regex_by = regex_by if reading.controller == "nginx" else None
-    regex = regex_by is not None
+    regex = regex_by is not None  # only ingress-nginx Ingresses ask for it
     if regex and is_regex(value):
         return StringMatch(MatchType.REGEX, f"(?i){value}.*")
     if kind in ("Exact", "Prefix"):

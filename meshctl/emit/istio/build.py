@@ -55,6 +55,12 @@ def source_of(kind: str, namespace: str, name: str) -> str:
     return f"{kind}/{namespace}/{name}"
 
 
+def document_source(origin: Origin) -> str:
+    """``Ingress/shop/web``: the input document ``origin`` is in."""
+    doc = origin.doc
+    return source_of(doc.kind, doc.namespace or "default", doc.name)
+
+
 def route_source(route: Route) -> str:
     """The input document of a route (an Ingress for the routes made of one)."""
     doc = route.origin.doc
@@ -68,7 +74,7 @@ def route_sources(route: Route) -> list[str]:
     """The input documents of a route: for one made of Ingresses, each Ingress merged into it."""
     if route.origin.doc.kind != "Ingress":
         return [route_source(route)]
-    return [source_of("Ingress", o.doc.namespace or route.namespace, o.doc.name) for o in contributors(route)]
+    return [document_source(o) for o in contributors(route)]
 
 
 def annotation_origin(origin: Origin, key: str) -> Origin:

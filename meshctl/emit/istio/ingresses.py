@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from meshctl.emit.ingress.convert import convert
-from meshctl.emit.istio.build import Build, source_of
+from meshctl.emit.istio.build import Build, document_source
 from meshctl.emit.manifests import Json
 from meshctl.emit.sources import family_of
 from meshctl.model.mesh import MeshModel
@@ -29,8 +29,7 @@ def with_ingresses(build: Build) -> tuple[MeshModel, dict[tuple[str, str], list[
         return build.mesh, {}
     mesh = replace(build.mesh, gateways=[*build.mesh.gateways, *view.gateways],
                    routes=[*build.mesh.routes, *view.routes]).index()
-    made_from = {key: [source_of(o.doc.kind, o.doc.namespace or "default", o.doc.name) for o in origins]
-                 for key, origins in view.sources.items()}
+    made_from = {key: [document_source(o) for o in origins] for key, origins in view.sources.items()}
     _sticky_sessions(build, view.routes)
     return mesh, made_from
 
@@ -48,8 +47,7 @@ def _sticky_sessions(build: Build, routes: list[Route]) -> None:
                 cookie["path"] = session.path
             cookie["ttl"] = f"{session.max_age or 0}s"
             balancer = {"consistentHash": {"httpCookie": cookie}}
-            doc = session.origin.doc
-            source = source_of(doc.kind, doc.namespace or "default", doc.name)
+            source = document_source(session.origin)
             for backend in rule.backends:
                 _balance(build, session, backend.fqdn, route.namespace, source, balancer)
 

@@ -265,8 +265,9 @@ def _gateway_routes(build: Build, items: list[tuple[Route, Attachment]], order: 
         first = min(contributors, key=lambda r: order[id(r)])
         label = first.name if len(contributors) == 1 else f"{gateway.name}-{names[0].replace('*', 'wildcard')}"
         spec = {"hosts": names, "gateways": [reference], "http": http}
+        sources = [s for r in sorted(contributors, key=lambda r: order[id(r)]) for s in route_sources(r)]
         build.emit(NETWORKING, "VirtualService", build.unique("VirtualService", first.namespace, label),
-                   first.namespace, spec, [s for r in sorted(contributors, key=lambda r: order[id(r)]) for s in route_sources(r)])
+                   first.namespace, spec, sources)
     for key in sorted(streams, key=lambda k: order[k]):
         _stream_route(build, routes[key], streams[key], reference)
 

@@ -290,6 +290,20 @@ MAIN = ingress("main", host(
     "shop.example.com", f"{{path: /api, pathType: Prefix, {API}}}", f"{{path: /web, pathType: Prefix, {WEB}}}",
 ))
 
+# a path RE2 cannot read, and a canary header pattern it cannot read
+BAD_REGEX = PRELUDE + MAIN + ingress("broken", host(
+    "broken.example.com",
+    f"{{path: '/v[0-9', pathType: ImplementationSpecific, {API}}}",
+    f"{{path: /fine, pathType: Prefix, {WEB}}}",
+), annotations='    nginx.ingress.kubernetes.io/use-regex: "true"\n') + ingress("pattern", host(
+    "shop.example.com", f"{{path: /api, pathType: Prefix, {CANARY}}}",
+), annotations=(
+    "    nginx.ingress.kubernetes.io/canary: \"true\"\n"
+    "    nginx.ingress.kubernetes.io/canary-by-header: x-version\n"
+    "    nginx.ingress.kubernetes.io/canary-by-header-pattern: v(2\n"
+    "    nginx.ingress.kubernetes.io/canary-weight: \"10\"\n"
+))
+
 CANARY_WEIGHT = PRELUDE + MAIN + ingress("weighted", host(
     "shop.example.com", f"{{path: /api, pathType: Prefix, {CANARY}}}",
 ), annotations=(

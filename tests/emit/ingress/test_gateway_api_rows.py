@@ -465,6 +465,17 @@ def test_affinity_other_than_cookie_and_its_settings_are_reported() -> None:
     loss(out, "MSH400", value_at(text, "session-cookie-name: route"), 'takes effect with affinity: "cookie" only')
 
 
+def test_expressions_re2_cannot_read_are_left_out_and_reported() -> None:
+    text = cases.BAD_REGEX
+    out = gateway_api_out(text)
+    assert spec(out, "HTTPRoute", "broken-broken-example-com")["rules"] == [
+        {"matches": [prefix("/fine")], "backendRefs": [ref("web", 80)]}]  # not the broken path, nor a catch-all
+    loss(out, "MSH400", at(text, "'/v[0-9'"), "read as a regular expression by ingress-nginx", "not translated")
+    api = spec(out, "HTTPRoute", "main-shop-example-com")["rules"][0]
+    assert api == {"matches": [prefix("/api")], "backendRefs": [ref("api", 8080, 90), ref("canary", 8080, 10)]}
+    loss(out, "MSH400", value_at(text, "canary-by-header-pattern: v(2"), "the header condition is not translated")
+
+
 def test_canary_weight_splits_the_main_rule() -> None:
     out = gateway_api_out(cases.CANARY_WEIGHT)
     assert names(out, "HTTPRoute") == ["main-shop-example-com"]  # the canary Ingress has no route of its own
