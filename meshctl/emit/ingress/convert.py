@@ -23,11 +23,11 @@ After::
 One Gateway per namespace and class (what a controller serves as one entry point). One
 HTTPRoute per Ingress rule. What Ingress leaves to the controller is read as that
 controller reads it: ``ImplementationSpecific`` paths (ingress-nginx: a string prefix, or
-a case-insensitive regular expression with ``use-regex``; Istio: exact unless it ends in
-``/*`` or ``.*``), and for ingress-nginx its annotations (``nginx.py``): rewrites,
-redirects, ``app-root``, ``ssl-redirect``, the read timeout, ``upstream-vhost`` and canaries
-(weights, headers and cookies become weighted backends and header matches of the main
-Ingress's rules). ``spec.defaultBackend`` answers what no path matches: a catch-all rule on
+a case-insensitive regular expression once any Ingress of the host sets ``use-regex``;
+Istio: exact unless it ends in ``/*`` or ``.*``), and for ingress-nginx its annotations
+(``nginx.py``): rewrites, redirects, ``app-root``, ``ssl-redirect``, the read timeout,
+``upstream-vhost``, CORS, cookie affinity and canaries (weights, headers and cookies become
+weighted backends and header matches of the main Ingress's rules). ``spec.defaultBackend`` answers what no path matches: a catch-all rule on
 every host of the Ingress and a route for any other host. Everything else is reported
 where it is written.
 """

@@ -5,8 +5,8 @@ ingress-nginx annotations say ``rewrite-target: /`` and ``proxy-read-timeout: "3
 After: ``RouteRule(matches=(PathPrefix /api,), backends=(api:8080,),
 rewrite=Rewrite(full_path="/"), timeout="30s")``, and the losses (the read timeout is
 approximated). Paths are read as the controller reads them (``_path``); redirects,
-rewrites, ``upstream-vhost`` and timeouts follow ingress-nginx; ports given by name are
-resolved against the Service (``numbered``).
+rewrites, ``upstream-vhost``, timeouts, CORS and cookie affinity follow ingress-nginx;
+ports given by name are resolved against the Service (``numbered``).
 """
 
 from __future__ import annotations
